@@ -1,0 +1,1 @@
+"""The calc step: tasks, task kinds and the shared runner."""

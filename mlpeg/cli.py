@@ -1,0 +1,371 @@
+"""The ``mlpeg`` command line: calc → ingest → views → leaderboard, and SQL for everyone."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from mlpeg import catalog
+from mlpeg.errors import MlpegError
+from mlpeg.models import registry
+from mlpeg.paths import default_warehouse, landing_dir
+
+DEFAULT_WAREHOUSE = default_warehouse()
+
+app = typer.Typer(
+    help="Benchmark machine-learned interatomic potentials into a DuckDB warehouse.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+WarehouseOption = Annotated[
+    Path,
+    typer.Option(
+        "--warehouse",
+        "-w",
+        envvar="MLPEG_WAREHOUSE",
+        help="DuckDB warehouse file; its landing/ folder sits beside it.",
+    ),
+]
+BenchmarkOption = Annotated[
+    list[str] | None, typer.Option("--benchmark", "-b", help="Benchmark key (repeatable).")
+]
+CategoryOption = Annotated[
+    list[str] | None, typer.Option("--category", "-c", help="Category key (repeatable).")
+]
+ModelOption = Annotated[
+    list[str] | None, typer.Option("--model", "-m", help="Model name (repeatable).")
+]
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _select_benchmarks(
+    benchmark_keys: list[str] | None, category_keys: list[str] | None
+) -> list[catalog.Benchmark]:
+    every = catalog.benchmarks()
+    if not benchmark_keys and not category_keys:
+        return [b for b in every.values() if b.cost == "quick"]
+    chosen = [catalog.get_benchmark(key) for key in benchmark_keys or []]
+    for key in category_keys or []:
+        if key not in catalog.categories():
+            known = ", ".join(sorted(catalog.categories()))
+            raise MlpegError(f"Unknown category '{key}'. Known categories: {known}.")
+        chosen.extend(b for b in every.values() if b.category == key)
+    return list(dict.fromkeys(chosen))
+
+
+@app.command("benchmarks")
+def list_benchmarks() -> None:
+    """List the benchmarks with their category, metrics and cost class."""
+    table = Table(title="Benchmarks", header_style="bold")
+    for column in ("category", "benchmark", "title", "metrics", "cost", "level of theory"):
+        table.add_column(column)
+    for bench in catalog.benchmarks().values():
+        table.add_row(
+            bench.category,
+            bench.key,
+            bench.title,
+            ", ".join(m.key for m in bench.metrics),
+            bench.cost,
+            bench.level_of_theory,
+        )
+    console.print(table)
+
+
+@app.command("models")
+def list_models(
+    all_: Annotated[bool, typer.Option("--all", help="Include test-only models.")] = False,
+) -> None:
+    """List registered models and whether each can run on this machine."""
+    table = Table(title="Models", header_style="bold")
+    for column in (
+        "model",
+        "family",
+        "available",
+        "D3",
+        "level of theory",
+        "elements",
+        "parameters",
+        "why",
+    ):
+        table.add_column(column)
+    for spec in registry.all_models().values():
+        if spec.test_only and not all_:
+            continue
+        available, why = registry.availability(spec)
+        table.add_row(
+            spec.name,
+            spec.family,
+            "[green]yes[/]" if available else "[red]no[/]",
+            "trained" if spec.trained_on_dispersion else "added",
+            spec.level_of_theory or "–",
+            str(len(spec.elements)),
+            f"{spec.n_params:,}" if spec.n_params else "–",
+            why,
+        )
+    console.print(table)
+
+
+def _calc(
+    benchmarks: list[catalog.Benchmark],
+    models: list[registry.ModelSpec],
+    *,
+    landing: Path,
+    device: str | None,
+    subset: int | None,
+) -> list:
+    from mlpeg.calc.runner import run_tasks, write_references
+
+    summaries = []
+    with _progress() as progress:
+        for bench in benchmarks:
+            module = bench.calc_module()
+            write_references(module.references(), bench, landing=landing)
+            tasks = module.tasks()
+            if subset:
+                keep = list(dict.fromkeys(task.system for task in tasks))[:subset]
+                tasks = [task for task in tasks if task.system in keep]
+            for spec in models:
+                key = spec.key(with_d3=spec.needs_d3(bench.dispersion))
+                bar = progress.add_task(f"{bench.key} × {key}", total=len(tasks))
+                summaries.append(
+                    run_tasks(
+                        tasks,
+                        spec,
+                        bench,
+                        landing=landing,
+                        device=device,
+                        on_task_done=lambda bar=bar: progress.advance(bar),
+                    )
+                )
+    table = Table(title="Calc summary", header_style="bold")
+    for column in (
+        "benchmark",
+        "model",
+        "ok",
+        "failed",
+        "unsupported",
+        "wall time",
+        "structures/s",
+    ):
+        table.add_column(column)
+    for s in summaries:
+        total = s.n_ok + s.n_failed + s.n_unsupported
+        table.add_row(
+            s.benchmark_key,
+            s.model_key,
+            str(s.n_ok),
+            f"[red]{s.n_failed}[/]" if s.n_failed else "0",
+            str(s.n_unsupported),
+            f"{s.wall_time_s:.1f} s",
+            f"{total / max(s.wall_time_s, 1e-9):.2f}",
+        )
+    console.print(table)
+    return summaries
+
+
+@app.command("calc")
+def calc(
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    benchmark: BenchmarkOption = None,
+    category: CategoryOption = None,
+    model: ModelOption = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
+    subset: Annotated[int | None, typer.Option(help="Only the first N systems.")] = None,
+) -> None:
+    """Run models on benchmarks and write landing Parquet parts (never the warehouse)."""
+    benchmarks = _select_benchmarks(benchmark, category)
+    models = [registry.get_model(name) for name in model] if model else registry.default_models()
+    _calc(benchmarks, models, landing=landing_dir(warehouse), device=device, subset=subset)
+
+
+def _ingest(warehouse: Path, paths: list[Path]) -> int:
+    from mlpeg.warehouse.connect import writer
+    from mlpeg.warehouse.ingest import IngestReport, Outcome, find_parts, ingest_parts
+
+    parts = find_parts(paths)
+    report = IngestReport()
+    with writer(warehouse) as con, _progress() as progress:
+        bar = progress.add_task("ingest", total=len(parts))
+        for result in ingest_parts(con, parts):
+            report.results.append(result)
+            if result.outcome == Outcome.REJECTED:
+                progress.console.print(f"[red]rejected[/] {result.message}")
+            progress.advance(bar)
+    console.print(
+        f"{len(parts)} parts: {report.count(Outcome.LOADED)} loaded "
+        f"({report.rows_loaded:,} rows), {report.count(Outcome.SKIPPED)} already in, "
+        f"{report.count(Outcome.REJECTED)} rejected."
+    )
+    return 1 if report.rejected else 0
+
+
+@app.command("ingest")
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Parts or folders.")] = None,
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+) -> None:
+    """Validate landing parts and load them into the warehouse (idempotent)."""
+    code = _ingest(warehouse, paths or [landing_dir(warehouse)])
+    raise typer.Exit(code)
+
+
+class OutputFormat(StrEnum):
+    """Formats of ``mlpeg sql`` output."""
+
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+    PARQUET = "parquet"
+
+
+@app.command("sql")
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run on the warehouse.")],
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    format_: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TABLE,
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    write: Annotated[bool, typer.Option(help="Open read-write (default read-only).")] = False,
+) -> None:
+    """Run SQL on the warehouse, read-only unless --write."""
+    import duckdb
+    import polars as pl
+
+    from mlpeg.render import arrow_table
+    from mlpeg.warehouse.connect import connect_reader, connect_writer
+
+    con = connect_writer(warehouse) if write else connect_reader(warehouse)
+    try:
+        relation = con.sql(query)
+        result = relation.to_arrow_table() if relation is not None else None
+    except duckdb.Error as exc:
+        raise MlpegError(f"SQL error: {str(exc).splitlines()[0]}") from exc
+    finally:
+        con.close()
+    if result is None:
+        console.print("ok")
+        return
+    if format_ == OutputFormat.TABLE:
+        console.print(arrow_table(result))
+        return
+    frame = pl.from_arrow(result)
+    if format_ == OutputFormat.PARQUET:
+        if output is None:
+            raise MlpegError("--format parquet needs --output FILE.")
+        frame.write_parquet(output)
+    elif format_ == OutputFormat.CSV:
+        text = frame.write_csv()
+        output.write_text(text) if output else sys.stdout.write(text)
+    else:
+        text = frame.write_json()
+        output.write_text(text) if output else sys.stdout.write(text + "\n")
+
+
+def _show_leaderboard(warehouse: Path, category: str | None) -> None:
+    from mlpeg.render import leaderboard_table, score_text
+    from mlpeg.warehouse.connect import reader
+
+    with reader(warehouse) as con:
+        if category is None:
+            result = con.sql("select * from leaderboard").to_arrow_table()
+            titles = dict(
+                con.execute(
+                    "select category_key, title from categories "
+                    "where category_key in (select category_key from benchmarks) order by 1"
+                ).fetchall()
+            )
+            console.print(leaderboard_table(result, titles, "Leaderboard"))
+            return
+        rows = con.execute(
+            "select model_key, benchmark_key, score, state from benchmark_scores "
+            "where category_key = ? order by model_key, benchmark_key",
+            [category],
+        ).fetchall()
+    if not rows:
+        raise MlpegError(f"No benchmark scores for category '{category}'.")
+    benchmarks = sorted({row[1] for row in rows})
+    table = Table(title=f"Leaderboard: {category}", header_style="bold")
+    table.add_column("model")
+    for key in benchmarks:
+        table.add_column(key, justify="right")
+    by_model: dict[str, dict[str, tuple]] = {}
+    for model_key, bench, score, state in rows:
+        by_model.setdefault(model_key, {})[bench] = (score, state)
+    for model_key, scores in by_model.items():
+        table.add_row(
+            model_key, *(score_text(*scores.get(b, (None, "not_run"))) for b in benchmarks)
+        )
+    console.print(table)
+
+
+@app.command("leaderboard")
+def leaderboard(
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    category: Annotated[str | None, typer.Option("--category", "-c")] = None,
+) -> None:
+    """Print the leaderboard (or one category's benchmark scores)."""
+    _show_leaderboard(warehouse, category)
+
+
+@app.command("run")
+def run(
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    benchmark: BenchmarkOption = None,
+    category: CategoryOption = None,
+    model: ModelOption = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
+    subset: Annotated[int | None, typer.Option(help="Only the first N systems.")] = None,
+) -> None:
+    """Calc, ingest and print the leaderboard (default: quick benchmarks, default models)."""
+    benchmarks = _select_benchmarks(benchmark, category)
+    models = [registry.get_model(name) for name in model] if model else registry.default_models()
+    landing = landing_dir(warehouse)
+    summaries = _calc(benchmarks, models, landing=landing, device=device, subset=subset)
+    code = _ingest(
+        warehouse, [s.part for s in summaries] + sorted(landing.glob("*__references.parquet"))
+    )
+    _show_leaderboard(warehouse, None)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning user errors into one line on stderr."""
+    try:
+        app()
+    except MlpegError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

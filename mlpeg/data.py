@@ -1,0 +1,173 @@
+"""Download, verify and cache public data files pinned by commit and sha256.
+
+Every file is named by ``<owner>/<repo>/<commit>/<path>``, the path of its raw copy on
+GitHub. It is fetched once, checked against its sha256 and kept in the cache
+(``MLPEG_CACHE``, default ``~/.cache/mlpeg``). When ``MLPEG_DATA_MIRROR`` is set, the same
+relative path is read from that folder instead of the network. A file whose checksum does
+not match is never cached, and a partial download never reaches its final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlpeg.errors import DataError
+from mlpeg.paths import cache_dir
+
+RAW_URL = "https://raw.githubusercontent.com/{owner}/{repo}/{commit}/{path}"
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One public file pinned by commit and checksum.
+
+    Parameters
+    ----------
+    owner, repo, commit, path
+        Where the file lives on GitHub.
+    sha256
+        Hex digest the bytes must have.
+    """
+
+    owner: str
+    repo: str
+    commit: str
+    path: str
+    sha256: str
+
+    @property
+    def relpath(self) -> str:
+        """Path inside the cache or a mirror: ``owner/repo/commit/path``."""
+        return f"{self.owner}/{self.repo}/{self.commit}/{self.path}"
+
+    @property
+    def url(self) -> str:
+        """Public download address of the raw file."""
+        return RAW_URL.format(owner=self.owner, repo=self.repo, commit=self.commit, path=self.path)
+
+    @classmethod
+    def from_relpath(cls, relpath: str, sha256: str) -> RemoteFile:
+        """Build from an ``owner/repo/commit/path`` string."""
+        parts = relpath.split("/", 3)
+        if len(parts) != 4:
+            raise DataError(f"'{relpath}' is not of the form owner/repo/commit/path.")
+        return cls(*parts, sha256=sha256)
+
+
+def sha256_of(path: Path) -> str:
+    """Return the hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(path: Path) -> dict[str, RemoteFile]:
+    """Read a ``sha256sum``-style manifest of ``<sha256>  owner/repo/commit/path`` lines.
+
+    Parameters
+    ----------
+    path
+        The manifest file.
+
+    Returns
+    -------
+    dict
+        Files keyed by their path inside the repository (``path`` of RemoteFile).
+    """
+    files: dict[str, RemoteFile] = {}
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise DataError(f"Cannot read data manifest {path}: {exc.strerror}.") from exc
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split(maxsplit=1)
+        if len(fields) != 2 or len(fields[0]) != 64:
+            raise DataError(f"{path}:{lineno}: expected '<sha256>  owner/repo/commit/path'.")
+        remote = RemoteFile.from_relpath(fields[1].strip(), fields[0])
+        files[remote.path] = remote
+    return files
+
+
+def _mirror_root() -> Path | None:
+    mirror = os.environ.get("MLPEG_DATA_MIRROR")
+    return Path(mirror) if mirror else None
+
+
+def _copy_in(remote: RemoteFile, target: Path) -> None:
+    """Copy or download ``remote`` to ``target`` through a temporary file and verify it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
+    os.close(handle)
+    tmp = Path(tmp_name)
+    try:
+        mirror = _mirror_root()
+        if mirror is not None:
+            source = mirror / remote.relpath
+            if not source.is_file():
+                raise DataError(
+                    f"{remote.relpath} is not in the data mirror {mirror} (MLPEG_DATA_MIRROR)."
+                )
+            shutil.copyfile(source, tmp)
+        else:
+            try:
+                with (
+                    urllib.request.urlopen(remote.url, timeout=60) as response,
+                    open(tmp, "wb") as out,
+                ):
+                    shutil.copyfileobj(response, out)
+            except (urllib.error.URLError, OSError) as exc:
+                raise DataError(
+                    f"Cannot download {remote.url} ({exc}); set MLPEG_DATA_MIRROR to a local "
+                    "mirror on machines without internet."
+                ) from exc
+        actual = sha256_of(tmp)
+        if actual != remote.sha256:
+            raise DataError(
+                f"Checksum mismatch for {remote.relpath}: expected {remote.sha256[:12]}…, "
+                f"got {actual[:12]}…; the file was not cached."
+            )
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def fetch(remote: RemoteFile) -> Path:
+    """Return a local, verified copy of ``remote``, fetching it on first use.
+
+    Parameters
+    ----------
+    remote
+        The pinned file.
+
+    Returns
+    -------
+    Path
+        Path of the cached copy.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be found or its sha256 does not match.
+    """
+    target = cache_dir() / remote.relpath
+    if target.is_file():
+        return target
+    _copy_in(remote, target)
+    return target
+
+
+def fetch_all(remotes: Iterable[RemoteFile]) -> dict[str, Path]:
+    """Fetch several files; return local paths keyed by repository path."""
+    return {remote.path: fetch(remote) for remote in remotes}

@@ -1,0 +1,1 @@
+"""Model registry and one module per model family."""

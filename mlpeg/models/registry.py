@@ -1,0 +1,195 @@
+"""The model registry: ``models.yml`` entries as frozen specs, and calculators from them.
+
+Each family is one module in ``mlpeg.models`` exposing ``make_calculator(spec, device)``
+and, optionally, ``availability(spec)``; family packages are imported only when a
+calculator is built, so listing models never imports torch.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ase.calculators.calculator import Calculator
+from ase.data import atomic_numbers, chemical_symbols
+
+from mlpeg.catalog import load_yaml
+from mlpeg.errors import ConfigError
+
+REGISTRY_FILE = Path(__file__).with_name("models.yml")
+D3_SUFFIX = "-D3"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One registered model (a ``models.yml`` entry).
+
+    Parameters mirror ``mlpeg/schemas/models.schema.yml``.
+    """
+
+    name: str
+    family: str
+    checkpoint: str
+    checkpoint_sha256: str | None = None
+    device: str = "auto"
+    dtype: str = "float64"
+    trained_on_dispersion: bool = False
+    dispersion: dict[str, Any] = field(default_factory=dict)
+    level_of_theory: str | None = None
+    training_sets: tuple[str, ...] = ()
+    elements: tuple[int, ...] = ()
+    licence: str | None = None
+    paper: str | None = None
+    n_params: int | None = None
+    notes: str | None = None
+    test_only: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def supports(self, numbers: Any) -> bool:
+        """Return whether every atomic number in ``numbers`` is covered by the model."""
+        return set(int(z) for z in numbers) <= set(self.elements)
+
+    def key(self, *, with_d3: bool) -> str:
+        """Model key as stored: the name, with ``-D3`` when D3 is added to it."""
+        return self.name + D3_SUFFIX if with_d3 else self.name
+
+    def needs_d3(self, benchmark_dispersion: str) -> bool:
+        """Return whether D3 is added to this model on a benchmark asking for it."""
+        return benchmark_dispersion == "d3" and not self.trained_on_dispersion
+
+
+def _elements(value: Any, where: str) -> tuple[int, ...]:
+    if isinstance(value, int):
+        return tuple(range(1, value + 1))
+    numbers = []
+    for symbol in value or ():
+        if symbol not in atomic_numbers:
+            raise ConfigError(f"{where}: '{symbol}' is not a chemical symbol.")
+        numbers.append(atomic_numbers[symbol])
+    return tuple(sorted(numbers))
+
+
+def parse_registry(path: Path) -> dict[str, ModelSpec]:
+    """Read and validate a models.yml.
+
+    Parameters
+    ----------
+    path
+        The registry file.
+
+    Returns
+    -------
+    dict
+        Specs keyed by model name.
+
+    Raises
+    ------
+    ConfigError
+        For malformed YAML, unknown keys or families, or missing checkpoints.
+    """
+    document = load_yaml(path, "models") or {}
+    specs = {}
+    for name, entry in document.items():
+        if name.endswith(D3_SUFFIX):
+            raise ConfigError(f"{path}: model '{name}': names must not end in '{D3_SUFFIX}'.")
+        entry = dict(entry)
+        entry["training_sets"] = tuple(entry.get("training_sets", ()))
+        entry["elements"] = _elements(entry.get("elements", 118), f"{path}: model '{name}'")
+        specs[name] = ModelSpec(name=name, **entry)
+    return specs
+
+
+@functools.cache
+def _registry(path: Path) -> dict[str, ModelSpec]:
+    return parse_registry(path)
+
+
+def registry_path() -> Path:
+    """Return the registry file (``MLPEG_MODELS`` overrides the shipped one)."""
+    return Path(os.environ.get("MLPEG_MODELS", REGISTRY_FILE))
+
+
+def all_models() -> dict[str, ModelSpec]:
+    """Return every registered model."""
+    return _registry(registry_path().resolve())
+
+
+def get_model(name: str) -> ModelSpec:
+    """Return a model by name (a trailing ``-D3`` is accepted and ignored)."""
+    models = all_models()
+    base = name.removesuffix(D3_SUFFIX)
+    if base not in models:
+        known = ", ".join(sorted(models))
+        raise ConfigError(f"Unknown model '{name}'. Known models: {known}.")
+    return models[base]
+
+
+def default_models() -> list[ModelSpec]:
+    """Return the models ``mlpeg run`` uses when none is named."""
+    return [get_model("chgnet-0.3.0")]
+
+
+def resolve_device(device: str) -> str:
+    """Turn ``auto`` into ``cuda`` when a GPU is visible, else ``cpu``."""
+    if device != "auto":
+        return device
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def family_module(spec: ModelSpec) -> Any:
+    """Import the module that builds calculators for ``spec.family``."""
+    return importlib.import_module(f"mlpeg.models.{spec.family}")
+
+
+def availability(spec: ModelSpec) -> tuple[bool, str]:
+    """Return whether the model can be built here, and why not if it cannot."""
+    module = family_module(spec)
+    check = getattr(module, "availability", None)
+    return check(spec) if check else (True, "")
+
+
+def make_calculator(
+    spec: ModelSpec, *, with_d3: bool = False, device: str | None = None
+) -> Calculator:
+    """Build the ASE calculator for a model, with D3(BJ) added when asked.
+
+    Parameters
+    ----------
+    spec
+        The registry entry.
+    with_d3
+        Add a D3 dispersion correction (``spec.dispersion`` sets damping, functional,
+        cutoff and backend).
+    device
+        ``auto``, ``cpu`` or ``cuda``; defaults to the entry's device.
+
+    Returns
+    -------
+    Calculator
+        A calculator implementing at least ``energy`` and ``forces``.
+    """
+    resolved = resolve_device(device or spec.device)
+    calc = family_module(spec).make_calculator(spec, device=resolved)
+    if with_d3:
+        from mlpeg.models.d3 import add_d3
+
+        calc = add_d3(calc, device=resolved, **spec.dispersion)
+    return calc
+
+
+def element_symbols(spec: ModelSpec) -> list[str]:
+    """Return the symbols of the elements a model supports."""
+    return [chemical_symbols[z] for z in spec.elements]
+
+
+def clear_cache() -> None:
+    """Forget the cached registry (tests that point MLPEG_MODELS elsewhere call this)."""
+    _registry.cache_clear()

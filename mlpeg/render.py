@@ -1,0 +1,65 @@
+"""Terminal rendering of Arrow results: rich tables with scores coloured by state."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pyarrow as pa
+from rich.table import Table
+from rich.text import Text
+
+#: How each non-ok state is shown, so not run, failed, unsupported and filtered never
+#: look alike (and never look like a blank).
+STATE_STYLES: dict[str, tuple[str, str]] = {
+    "not_run": ("not run", "dim"),
+    "failed": ("failed", "bold red"),
+    "unsupported": ("unsupported", "magenta"),
+    "filtered": ("filtered", "cyan"),
+}
+
+
+def score_text(score: float | None, state: str | None = None) -> Text:
+    """Render a 0–1 score on a red→green scale, or its state when there is no score."""
+    if score is None or (isinstance(score, float) and math.isnan(score)):
+        label, style = STATE_STYLES.get(state or "", ("–", "dim"))
+        return Text(label, style=style)
+    red = int(255 * (1 - score))
+    green = int(200 * score)
+    return Text(f"{score:.3f}", style=f"rgb({red},{green},60)")
+
+
+def value_text(value: Any) -> str:
+    """Format one cell for display."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def arrow_table(result: pa.Table, *, title: str | None = None, max_rows: int = 200) -> Table:
+    """Render an Arrow table as a rich table (first ``max_rows`` rows)."""
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for name in result.column_names:
+        table.add_column(name)
+    for row in result.slice(0, max_rows).to_pylist():
+        table.add_row(*(value_text(v) for v in row.values()))
+    if result.num_rows > max_rows:
+        table.caption = f"{max_rows} of {result.num_rows} rows shown"
+    return table
+
+
+def leaderboard_table(result: pa.Table, categories: dict[str, str], title: str) -> Table:
+    """Render the ``leaderboard`` view: model, overall, one coloured column per category."""
+    table = Table(title=title, header_style="bold")
+    table.add_column("model")
+    table.add_column("overall", justify="right")
+    for title_ in categories.values():
+        table.add_column(title_, justify="right")
+    for row in result.to_pylist():
+        cells = [row["model_key"], score_text(row["overall"], row["state"])]
+        for key in categories:
+            cells.append(score_text(row.get(key), row.get(f"{key}__state")))
+        table.add_row(*cells)
+    return table

@@ -1,0 +1,1 @@
+"""The warehouse: connections, schema install, validation and ingest."""

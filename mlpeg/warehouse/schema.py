@@ -1,0 +1,259 @@
+"""Install and upgrade the warehouse: migrations, catalogue sync and views, in one go.
+
+Run on every write connection, inside one transaction: a malformed ``views.sql`` or YAML
+file aborts the whole install and leaves the stored warehouse exactly as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+from ase.data import chemical_symbols
+
+from mlpeg import catalog
+from mlpeg.errors import ConfigError
+from mlpeg.models import registry
+from mlpeg.paths import SQL_DIR
+
+SCHEMA_VERSION_TABLE = "schema_info"
+_MIGRATION = re.compile(r"^(\d{3})_.*\.sql$")
+
+
+def migrations() -> list[tuple[int, Path]]:
+    """Return ``(version, path)`` of every migration in ``sql/migrations``, in order."""
+    found = []
+    for path in sorted((SQL_DIR / "migrations").glob("*.sql")):
+        match = _MIGRATION.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return found
+
+
+def latest_version() -> int:
+    """Return the schema version this code installs."""
+    return max(version for version, _ in migrations())
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """Return the schema version of an open warehouse (0 when empty)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_name = ?",
+        [SCHEMA_VERSION_TABLE],
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute(f"select coalesce(max(version), 0) from {SCHEMA_VERSION_TABLE}").fetchone()[
+        0
+    ]
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        f"create table if not exists {SCHEMA_VERSION_TABLE} "
+        "(version integer primary key, applied_at timestamptz default current_timestamp)"
+    )
+    current = schema_version(con)
+    if current > latest_version():
+        raise ConfigError(
+            f"The warehouse has schema version {current}, newer than this mlpeg "
+            f"({latest_version()}); upgrade mlpeg."
+        )
+    for version, path in migrations():
+        if version > current:
+            con.execute(path.read_text())
+            con.execute(f"insert into {SCHEMA_VERSION_TABLE} (version) values (?)", [version])
+
+
+def _sync_catalog(con: duckdb.DuckDBPyConnection) -> None:
+    categories = catalog.categories()
+    benchmarks = catalog.benchmarks()
+    con.execute("delete from metric_definitions")
+    con.execute("delete from benchmarks")
+    con.execute("delete from categories")
+    con.executemany(
+        "insert into categories values (?, ?, ?, ?)",
+        [(c.key, c.title, c.description, c.weight) for c in categories.values()],
+    )
+    con.executemany(
+        "insert into benchmarks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                b.key,
+                b.category,
+                b.schema_name,
+                b.title,
+                b.description,
+                b.level_of_theory,
+                b.cost,
+                b.dispersion,
+                categories[b.category].benchmark_weights.get(b.key, 1.0),
+                b.doi,
+            )
+            for b in benchmarks.values()
+        ],
+    )
+    con.executemany(
+        "insert into metric_definitions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                b.key,
+                m.key,
+                m.title or m.key,
+                m.quantity,
+                m.unit,
+                m.good,
+                m.bad,
+                m.weight,
+                m.level_of_theory or b.level_of_theory,
+                m.tooltip,
+                order,
+            )
+            for b in benchmarks.values()
+            for order, m in enumerate(b.metrics)
+        ],
+    )
+    rows = []
+    for spec in registry.all_models().values():
+        variants = [False] if spec.trained_on_dispersion else [False, True]
+        for with_d3 in variants:
+            dispersion = (
+                "trained" if spec.trained_on_dispersion else ("d3(bj)" if with_d3 else "none")
+            )
+            rows.append(
+                (
+                    spec.key(with_d3=with_d3),
+                    spec.name,
+                    spec.family,
+                    spec.checkpoint,
+                    spec.checkpoint_sha256,
+                    dispersion,
+                    spec.dtype,
+                    spec.level_of_theory,
+                    list(spec.training_sets),
+                    registry.element_symbols(spec),
+                    spec.licence,
+                    spec.paper,
+                    spec.n_params,
+                    spec.notes,
+                    spec.test_only,
+                )
+            )
+    con.executemany(
+        "insert or replace into models values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def _run_sql_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    try:
+        con.execute(path.read_text())
+    except duckdb.Error as exc:
+        message = str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: {message}") from exc
+
+
+def _symbols_macro() -> str:
+    symbols = ", ".join(f"'{symbol}'" for symbol in chemical_symbols)
+    return f"create or replace macro chemical_symbol(z) as [{symbols}][z + 1];"
+
+
+def _union(view: str, columns: list[str]) -> str:
+    """Build ``all_<view>``: the union of every benchmark schema's ``<view>``."""
+    selects = []
+    listed = ", ".join(columns)
+    for benchmark in catalog.benchmarks().values():
+        selects.append(
+            f"select '{benchmark.key}' as benchmark_key, {listed} "
+            f"from {benchmark.schema_name}.{view}"
+        )
+    if not selects:
+        nulls = ", ".join(f"null as {column}" for column in columns)
+        selects.append(f"select null::varchar as benchmark_key, {nulls} where false")
+    return f"create or replace view all_{view} as\n" + "\nunion all by name\n".join(selects)
+
+
+POINT_COLUMNS = ["model_key", "system", "quantity", "pred", "ref", "unit", "state", "structure_id"]
+METRIC_COLUMNS = ["model_key", "metric_key", "value"]
+
+
+def leaderboard_sql() -> str:
+    """Return the ``leaderboard`` view: one row per model; per category a score and a state."""
+    columns = []
+    for key in catalog.categories():
+        columns.append(f"max(category_scores.score) filter (where category_key = '{key}') as {key}")
+        columns.append(
+            f"coalesce(max(category_scores.state) filter (where category_key = '{key}'), "
+            f"'not_run') as {key}__state"
+        )
+    per_category = ",\n    ".join(columns) if columns else "null as no_categories"
+    return f"""
+-- grain: one row per model; overall score then one score column per category
+create or replace view leaderboard as
+select
+    overall_scores.model_key,
+    overall_scores.score as overall,
+    overall_scores.state,
+    {per_category},
+from overall_scores
+join category_scores using (model_key)
+group by overall_scores.model_key, overall_scores.score, overall_scores.state
+order by overall desc nulls last, overall_scores.model_key;
+"""
+
+
+def _install_views(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_symbols_macro())
+    _run_sql_file(con, SQL_DIR / "macros.sql")
+    views = sorted((SQL_DIR / "views").glob("*.sql"))
+    # Base views first, then each benchmark's views, then the unions and scoring on top.
+    _run_sql_file(con, views[0])
+    for benchmark in catalog.benchmarks().values():
+        if not benchmark.views_sql.is_file():
+            raise ConfigError(f"Benchmark {benchmark.key} has no views.sql in {benchmark.folder}.")
+        _run_sql_file(con, benchmark.views_sql)
+        for view in ("points", "metrics"):
+            exists = con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = ? and table_name = ?",
+                [benchmark.schema_name, view],
+            ).fetchone()[0]
+            if not exists:
+                raise ConfigError(
+                    f"{benchmark.views_sql}: must create the view {benchmark.schema_name}.{view}."
+                )
+    try:
+        con.execute(_union("points", POINT_COLUMNS))
+        con.execute(_union("metrics", METRIC_COLUMNS))
+    except duckdb.Error as exc:
+        raise ConfigError(
+            "A benchmark's points or metrics view lacks a required column "
+            f"(points: {', '.join(POINT_COLUMNS)}; metrics: {', '.join(METRIC_COLUMNS)}): "
+            f"{str(exc).splitlines()[0]}"
+        ) from exc
+    for path in views[1:]:
+        _run_sql_file(con, path)
+    con.execute(leaderboard_sql())
+
+
+def install(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring an open read-write warehouse up to date, atomically.
+
+    Applies pending migrations, syncs categories, benchmarks, metric definitions and
+    models from their YAML files, and (re)creates every view.
+
+    Raises
+    ------
+    ConfigError
+        When a YAML or SQL file is malformed; nothing is changed then.
+    """
+    con.execute("begin transaction")
+    try:
+        _migrate(con)
+        _sync_catalog(con)
+        _install_views(con)
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")

@@ -1,0 +1,244 @@
+"""Validate a landing part before it touches the warehouse.
+
+Every check is vectorised over the Arrow table (pyarrow.compute); the first problem found
+is reported as one sentence naming the file, the row and the field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from mlpeg.enums import WAREHOUSE_UNITS, PartKind, State
+from mlpeg.errors import PartRejected
+from mlpeg.landing import FORMAT_VERSION, SCHEMAS, read_metadata
+
+
+def _reject(path: Path, message: str, row: int | None = None, field: str | None = None) -> None:
+    where = str(path.name)
+    if row is not None:
+        where += f": row {row}"
+    if field is not None:
+        where += f", field '{field}'" if row is not None else f": field '{field}'"
+    raise PartRejected(f"{where}: {message}")
+
+
+def read_part(path: Path) -> tuple[pa.Table, dict[str, Any]]:
+    """Read a part and its metadata, rejecting unreadable or foreign files.
+
+    Parameters
+    ----------
+    path
+        The Parquet file.
+
+    Returns
+    -------
+    tuple
+        The table cast to its kind's schema, and the ``mlpeg`` metadata block.
+
+    Raises
+    ------
+    PartRejected
+        If the file is not Parquet, not an mlpeg part, or has wrong columns or units.
+    """
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        _reject(path, f"not a readable Parquet file ({str(exc).splitlines()[0]})")
+    metadata = read_metadata(table.schema)
+    if metadata is None:
+        _reject(path, "not an mlpeg landing part (no 'mlpeg' metadata); foreign Parquet file")
+    if metadata.get("format_version", 0) > FORMAT_VERSION:
+        _reject(path, f"format version {metadata.get('format_version')} is newer than this mlpeg")
+    try:
+        kind = PartKind(metadata.get("kind"))
+    except ValueError:
+        _reject(path, f"unknown part kind {metadata.get('kind')!r}")
+    units = metadata.get("units") or {}
+    for quantity, unit in units.items():
+        expected = WAREHOUSE_UNITS.get(quantity)
+        if expected is not None and unit != expected:
+            _reject(
+                path,
+                f"declares {quantity} in {unit!r}; the warehouse stores {expected!r}",
+                field=quantity,
+            )
+    schema = SCHEMAS[kind]
+    for field in schema:
+        if field.name not in table.column_names:
+            _reject(path, "required column is missing", field=field.name)
+    try:
+        table = table.select(schema.names).cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+        for field in schema:
+            try:
+                table.column(field.name).cast(field.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+                actual = table.schema.field(field.name).type
+                _reject(path, f"has type {actual}, expected {field.type}", field=field.name)
+        _reject(path, f"cannot be cast to the part schema ({exc})")
+    return table, metadata
+
+
+def _first_true(mask: pa.ChunkedArray | pa.Array) -> int | None:
+    mask = pc.fill_null(mask, False)
+    if not pc.any(mask).as_py():
+        return None
+    return pc.index(mask, True).as_py()
+
+
+def _check_not_null(path: Path, table: pa.Table, columns: list[str]) -> None:
+    for column in columns:
+        row = _first_true(pc.is_null(table.column(column)))
+        if row is not None:
+            _reject(path, "must not be null", row, column)
+
+
+def _check_finite_nested(path: Path, table: pa.Table, column: str, depth: int) -> None:
+    """Reject non-finite numbers inside a list (depth 1) or list of lists (depth 2)."""
+    array = table.column(column).combine_chunks()
+    if isinstance(array, pa.ExtensionArray):  # pragma: no cover - defensive
+        array = array.storage
+    values = array
+    parents = None
+    for _ in range(depth):
+        indices = pc.list_parent_indices(values)
+        values = pc.list_flatten(values)
+        parents = indices if parents is None else pc.take(parents, indices)
+    bad = pc.invert(pc.is_finite(values))
+    position = _first_true(bad)
+    if position is not None:
+        _reject(path, "holds a non-finite number (NaN or inf)", parents[position].as_py(), column)
+
+
+def validate_predictions(
+    path: Path,
+    table: pa.Table,
+    metadata: dict[str, Any],
+    *,
+    known_models: set[str],
+    known_benchmarks: set[str],
+) -> None:
+    """Check a predictions part row by row, vectorised; raise on the first problem.
+
+    Raises
+    ------
+    PartRejected
+        Naming the file, row and field.
+    """
+    _check_not_null(
+        path,
+        table,
+        ["run_id", "model_key", "benchmark_key", "system", "role", "task", "structure", "state"],
+    )
+    run = metadata.get("run") or {}
+    for column in ("run_id", "model_key", "benchmark_key"):
+        values = pc.unique(table.column(column)).to_pylist()
+        if len(values) > 1:
+            _reject(
+                path, f"a part holds one run, model and benchmark; found {values[:3]}", field=column
+            )
+        if values and run.get(column) not in (None, values[0]):
+            _reject(
+                path,
+                f"{values[0]!r} disagrees with the part metadata {run.get(column)!r}",
+                field=column,
+            )
+    models = set(pc.unique(table.column("model_key")).to_pylist())
+    for model in models - known_models:
+        row = _first_true(pc.equal(table.column("model_key"), model))
+        _reject(path, f"unknown model {model!r} (not in models.yml)", row, "model_key")
+    benchmarks = set(pc.unique(table.column("benchmark_key")).to_pylist())
+    for benchmark in benchmarks - known_benchmarks:
+        row = _first_true(pc.equal(table.column("benchmark_key"), benchmark))
+        _reject(path, f"unknown benchmark {benchmark!r}", row, "benchmark_key")
+    states = pc.is_in(table.column("state"), pa.array([str(s) for s in State]))
+    row = _first_true(pc.invert(states))
+    if row is not None:
+        _reject(
+            path,
+            f"state {table.column('state')[row].as_py()!r} is not one of {[str(s) for s in State]}",
+            row,
+            "state",
+        )
+    is_ok = pc.equal(table.column("state"), str(State.OK))
+    row = _first_true(pc.and_(is_ok, pc.is_null(table.column("energy"))))
+    if row is not None:
+        _reject(path, "is null in a row whose state is 'ok'", row, "energy")
+    row = _first_true(pc.invert(pc.is_finite(table.column("energy"))))
+    if row is not None:
+        _reject(path, "is not finite (NaN or inf)", row, "energy")
+
+    structure = pc.struct_field(table.column("structure"), "numbers")
+    positions = pc.struct_field(table.column("structure"), "positions")
+    n_atoms = pc.list_value_length(structure)
+    row = _first_true(pc.not_equal(n_atoms, pc.list_value_length(positions)))
+    if row is not None:
+        _reject(path, "numbers and positions differ in length", row, "structure")
+    row = _first_true(pc.equal(n_atoms, 0))
+    if row is not None:
+        _reject(path, "has no atoms", row, "structure")
+    numbers = pc.list_flatten(structure)
+    bad_z = pc.or_(pc.less(numbers, 1), pc.greater(numbers, 118))
+    position = _first_true(bad_z)
+    if position is not None:
+        parents = pc.list_parent_indices(structure)
+        _reject(
+            path,
+            "holds an atomic number outside 1-118",
+            parents[position].as_py(),
+            "structure.numbers",
+        )
+    flat = pa.table(
+        {
+            "positions": positions,
+            "cell": pc.struct_field(table.column("structure"), "cell"),
+        }
+    )
+    _check_finite_nested(path, flat, "positions", 2)
+    _check_finite_nested(path, flat, "cell", 1)
+    forces = table.column("forces")
+    row = _first_true(
+        pc.and_(pc.is_valid(forces), pc.not_equal(pc.list_value_length(forces), n_atoms))
+    )
+    if row is not None:
+        _reject(path, "has a different number of rows than the structure has atoms", row, "forces")
+    _check_finite_nested(path, table, "forces", 2)
+    _check_finite_nested(path, table, "stress", 1)
+    properties = table.column("properties").combine_chunks()
+    if len(properties.items):
+        position = _first_true(pc.invert(pc.is_finite(properties.items)))
+        if position is not None:
+            lengths = np.diff(np.asarray(properties.offsets))
+            parents = np.repeat(np.arange(len(properties)), lengths)
+            _reject(path, "holds a non-finite value", int(parents[position]), "properties")
+    keys = pa.table({"system": table.column("system"), "role": table.column("role")})
+    if keys.group_by(["system", "role"]).aggregate([]).num_rows != table.num_rows:
+        counts = keys.group_by(["system", "role"]).aggregate([("system", "count")])
+        duplicate = counts.filter(pc.greater(counts.column("system_count"), 1)).slice(0, 1)
+        system = duplicate.column("system")[0].as_py()
+        role = duplicate.column("role")[0].as_py()
+        row = _first_true(
+            pc.and_(pc.equal(table.column("system"), system), pc.equal(table.column("role"), role))
+        )
+        _reject(path, f"(system, role) = ({system!r}, {role!r}) appears twice", row, "system")
+
+
+def validate_references(path: Path, table: pa.Table, *, known_benchmarks: set[str]) -> None:
+    """Check a references part; raise :class:`PartRejected` on the first problem."""
+    _check_not_null(path, table, ["benchmark_key", "system", "quantity", "value", "unit"])
+    benchmarks = set(pc.unique(table.column("benchmark_key")).to_pylist())
+    for benchmark in benchmarks - known_benchmarks:
+        row = _first_true(pc.equal(table.column("benchmark_key"), benchmark))
+        _reject(path, f"unknown benchmark {benchmark!r}", row, "benchmark_key")
+    row = _first_true(pc.invert(pc.is_finite(table.column("value"))))
+    if row is not None:
+        _reject(path, "is not finite (NaN or inf)", row, "value")
+    keys = table.select(["benchmark_key", "system", "quantity"])
+    if keys.group_by(keys.column_names).aggregate([]).num_rows != table.num_rows:
+        _reject(path, "a (benchmark, system, quantity) appears twice", field="system")

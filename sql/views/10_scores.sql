@@ -1,0 +1,146 @@
+-- Scoring, once, for every benchmark: metric -> benchmark -> category -> overall.
+-- Reads the generated unions `all_points` and `all_metrics` (one per benchmark schema).
+
+-- grain: one row per (benchmark, metric) of user overrides set with SET VARIABLE
+create or replace view metric_overrides as
+select unnest(
+    coalesce(getvariable('mlpeg_metric_overrides'), [])::struct(
+        benchmark_key varchar, metric_key varchar, good double, bad double, weight double
+    )[],
+    recursive := true
+);
+
+-- grain: one row per (benchmark, metric), thresholds and weights after overrides
+create or replace view scoring_definitions as
+select
+    definitions.benchmark_key,
+    definitions.metric_key,
+    benchmarks.category_key,
+    definitions.title,
+    definitions.unit,
+    coalesce(overrides.good, definitions.good) as good,
+    coalesce(overrides.bad, definitions.bad) as bad,
+    coalesce(overrides.weight, definitions.weight) as weight,
+    definitions.level_of_theory,
+    definitions.tooltip,
+    definitions.display_order,
+from metric_definitions as definitions
+join benchmarks using (benchmark_key)
+left join metric_overrides as overrides using (benchmark_key, metric_key);
+
+-- grain: one row per (model, benchmark): how many points are in each state
+create or replace view benchmark_coverage as
+select
+    benchmark_key,
+    model_key,
+    count(*) as n_points,
+    count(*) filter (where state = 'ok') as n_ok,
+    count(*) filter (where state = 'failed') as n_failed,
+    count(*) filter (where state = 'unsupported') as n_unsupported,
+    count(*) filter (where state = 'filtered') as n_filtered,
+from all_points
+group by all;
+
+-- grain: one row per model on the leaderboard (registered, not test-only, has a run)
+create or replace view leaderboard_models as
+select models.*
+from models
+where not is_test_only
+  and model_key in (select model_key from selected_runs);
+
+-- grain: one row per (model, benchmark, metric)
+create or replace view metric_scores as
+with ran as (
+    select distinct model_key, benchmark_key from selected_runs
+),
+scored as (
+    select
+        leaderboard_models.model_key,
+        definitions.category_key,
+        definitions.benchmark_key,
+        definitions.metric_key,
+        metric_values.value,
+        definitions.unit,
+        definitions.good,
+        definitions.bad,
+        definitions.weight,
+        metric_score(metric_values.value, definitions.good, definitions.bad) as score,
+        case
+            when ran.model_key is null then 'not_run'
+            when metric_values.value is not null and not isnan(metric_values.value) then 'ok'
+            when coverage.n_points > 0 and coverage.n_filtered = coverage.n_points
+                then 'filtered'
+            when coverage.n_unsupported > 0 and coverage.n_failed = 0 then 'unsupported'
+            else 'failed'
+        end as state,
+        coalesce(coverage.n_ok, 0) as n_ok,
+        coalesce(coverage.n_points, 0) as n_points,
+        definitions.display_order,
+    from leaderboard_models
+    cross join scoring_definitions as definitions
+    left join ran
+        on ran.model_key = leaderboard_models.model_key
+        and ran.benchmark_key = definitions.benchmark_key
+    left join all_metrics as metric_values
+        on metric_values.model_key = leaderboard_models.model_key
+        and metric_values.benchmark_key = definitions.benchmark_key
+        and metric_values.metric_key = definitions.metric_key
+    left join benchmark_coverage as coverage
+        on coverage.model_key = leaderboard_models.model_key
+        and coverage.benchmark_key = definitions.benchmark_key
+)
+select * from scored;
+
+-- grain: one row per (model, benchmark)
+create or replace view benchmark_scores as
+with weights as (
+    select
+        benchmark_key,
+        coalesce(
+            map_extract_value(getvariable('mlpeg_benchmark_weights')::map(varchar, double),
+                benchmark_key),
+            weight
+        ) as benchmark_weight,
+    from benchmarks
+)
+select
+    model_key,
+    category_key,
+    benchmark_key,
+    weighted_mean(score, weight) as score,
+    summary_state(list(state)) as state,
+    any_value(benchmark_weight) as benchmark_weight,
+from metric_scores
+join weights using (benchmark_key)
+group by all;
+
+-- grain: one row per (model, category)
+create or replace view category_scores as
+with weights as (
+    select
+        category_key,
+        coalesce(
+            map_extract_value(getvariable('mlpeg_category_weights')::map(varchar, double),
+                category_key),
+            weight
+        ) as category_weight,
+    from categories
+)
+select
+    model_key,
+    category_key,
+    weighted_mean(score, benchmark_weight) as score,
+    summary_state(list(state)) as state,
+    any_value(category_weight) as category_weight,
+from benchmark_scores
+join weights using (category_key)
+group by all;
+
+-- grain: one row per model
+create or replace view overall_scores as
+select
+    model_key,
+    weighted_mean(score, category_weight) as score,
+    summary_state(list(state)) as state,
+from category_scores
+group by all;

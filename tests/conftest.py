@@ -1,0 +1,54 @@
+"""Shared fixtures: the offline data mirror, a private cache and tiny warehouses."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mlpeg import catalog
+from mlpeg.models import registry
+from mlpeg.paths import REPO_ROOT
+
+MIRROR = Path(os.environ.get("MLPEG_TEST_MIRROR", REPO_ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(autouse=True)
+def _offline_data(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
+    """Read data from the mirror into a per-session cache; never from the network."""
+    monkeypatch.setenv("MLPEG_DATA_MIRROR", str(MIRROR))
+    monkeypatch.setenv("MLPEG_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.setenv("MLPEG_LOCK_TIMEOUT", "10")
+    yield
+    catalog.clear_cache()
+    registry.clear_cache()
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    """Path of a fresh warehouse file in a temporary folder (not yet created)."""
+    return tmp_path / "wh" / "mlpeg.duckdb"
+
+
+def pytest_report_header() -> list[str]:
+    return [f"data mirror: {MIRROR} ({'present' if MIRROR.is_dir() else 'MISSING'})"]
+
+
+TEST_MODELS = """
+model-a: {family: mock, checkpoint: zeros, trained_on_dispersion: true}
+model-b: {family: mock, checkpoint: zeros, trained_on_dispersion: true}
+model-c: {family: mock, checkpoint: zeros, trained_on_dispersion: false, elements: [H, C, N, O]}
+mock: {family: mock, checkpoint: zeros, trained_on_dispersion: true, test_only: true}
+error: {family: error, checkpoint: raises, trained_on_dispersion: true, test_only: true}
+"""
+
+
+@pytest.fixture
+def test_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A models.yml of leaderboard-visible mock models (model-a, model-b, model-c)."""
+    path = tmp_path / "models.yml"
+    path.write_text(TEST_MODELS)
+    monkeypatch.setenv("MLPEG_MODELS", str(path))
+    registry.clear_cache()
+    return path
