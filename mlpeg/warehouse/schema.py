@@ -205,7 +205,8 @@ order by overall desc nulls last, overall_scores.model_key;
 
 def _install_views(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_symbols_macro())
-    _run_sql_file(con, SQL_DIR / "macros.sql")
+    for path in sorted(SQL_DIR.glob("macros*.sql")):  # shared macros, e.g. macros_reactions.sql
+        _run_sql_file(con, path)
     views = sorted((SQL_DIR / "views").glob("*.sql"))
     # Base views first, then each benchmark's views, then the unions and scoring on top.
     _run_sql_file(con, views[0])
