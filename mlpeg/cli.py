@@ -81,7 +81,7 @@ def _select_benchmarks(
             known = ", ".join(sorted(catalog.categories()))
             raise MlpegError(f"Unknown category '{key}'. Known categories: {known}.")
         chosen.extend(b for b in every.values() if b.category == key)
-    return list(dict.fromkeys(chosen))
+    return list({bench.key: bench for bench in chosen}.values())
 
 
 @app.command("benchmarks")

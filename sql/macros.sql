@@ -1,9 +1,7 @@
--- Unit conversions and scoring helpers, defined once and used by every view.
--- CODATA 2018 via ASE: 1 eV = 96.485332 kJ/mol = 23.060548 kcal/mol.
-create or replace macro ev_to_kj_per_mol(e) as e * 96.48533212331;
-create or replace macro ev_to_kcal_per_mol(e) as e * 23.06054783061903;
-create or replace macro ev_to_mev(e) as e * 1000.0;
-create or replace macro ev_per_a3_to_gpa(s) as s * 160.21766208;
+-- Scoring helpers, defined once and used by every view. The unit conversions
+-- (ev_to_kj_per_mol, ev_to_kcal_per_mol, ev_to_mev, ev_per_a3_to_gpa) are generated from
+-- ase.units in mlpeg/warehouse/schema.py, so loaders (which convert with ASE) and views
+-- can never disagree on a constant.
 
 -- ML-PEG's linear normalisation: 1 at `good`, 0 at `bad`, clipped; either direction.
 create or replace macro metric_score(value, good, bad) as

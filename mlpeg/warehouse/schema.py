@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import duckdb
+from ase import units
 from ase.data import chemical_symbols
 
 from mlpeg import catalog
@@ -154,6 +155,19 @@ def _run_sql_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         raise ConfigError(f"{path}: {message}") from exc
 
 
+def _unit_macros() -> str:
+    """Return unit-conversion macros whose constants come from ``ase.units``."""
+    factors = {
+        "ev_to_kj_per_mol": 1 / (units.kJ / units.mol),
+        "ev_to_kcal_per_mol": 1 / (units.kcal / units.mol),
+        "ev_to_mev": 1000.0,
+        "ev_per_a3_to_gpa": 1 / units.GPa,
+    }
+    return "\n".join(
+        f"create or replace macro {name}(x) as x * {factor!r};" for name, factor in factors.items()
+    )
+
+
 def _symbols_macro() -> str:
     symbols = ", ".join(f"'{symbol}'" for symbol in chemical_symbols)
     return f"create or replace macro chemical_symbol(z) as [{symbols}][z + 1];"
@@ -205,6 +219,7 @@ order by overall desc nulls last, overall_scores.model_key;
 
 def _install_views(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_symbols_macro())
+    con.execute(_unit_macros())
     for path in sorted(SQL_DIR.glob("macros*.sql")):  # shared macros, e.g. macros_reactions.sql
         _run_sql_file(con, path)
     views = sorted((SQL_DIR / "views").glob("*.sql"))
