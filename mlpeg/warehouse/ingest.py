@@ -9,6 +9,7 @@ that a newer references part for the same (benchmark, system, quantity) replaces
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -19,7 +20,12 @@ import pyarrow as pa
 from mlpeg.data import sha256_of
 from mlpeg.enums import PartKind
 from mlpeg.errors import PartRejected
-from mlpeg.warehouse.validate import read_part, validate_predictions, validate_references
+from mlpeg.warehouse.validate import (
+    read_part,
+    validate_predictions,
+    validate_reactions,
+    validate_references,
+)
 
 
 class Outcome(StrEnum):
@@ -75,7 +81,22 @@ def find_parts(paths: Iterable[Path]) -> list[Path]:
 
 
 _INSERT_STRUCTURES = """
-insert or ignore into structures
+insert into structures
+with candidates as (
+    select structure as s from part
+    union all
+    select unnest(frames) as s from part
+),
+new_ids as (
+    select s.structure_id from candidates
+    except
+    select structure_id from structures
+),
+new_structures as (
+    select distinct on (s.structure_id) s
+    from candidates
+    semi join new_ids on candidates.s.structure_id = new_ids.structure_id
+)
 select
     s.structure_id,
     s.numbers,
@@ -85,10 +106,7 @@ select
     s.info::json,
     len(s.numbers),
     list_sort(list_distinct(list_transform(s.numbers, lambda z: chemical_symbol(z)))),
-from (
-    select distinct on (s.structure_id) s
-    from (select unnest(list_prepend(structure, frames)) as s from part)
-)
+from new_structures
 """
 
 _INSERT_PREDICTIONS = """
@@ -143,12 +161,121 @@ def _load_predictions(
     )
 
 
+def _load_reactions(con: duckdb.DuckDBPyConnection) -> None:
+    # A newer stoichiometry of a reaction replaces all of that reaction's species rows.
+    con.execute(
+        "delete from reaction_species where (benchmark_key, reaction) in "
+        "(select distinct (benchmark_key, reaction) from part)"
+    )
+    con.execute("insert into reaction_species by name select * from part")
+
+
 def _load_references(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "delete from reference_values where (benchmark_key, system, quantity) in "
         "(select (benchmark_key, system, quantity) from part)"
     )
     con.execute("insert into reference_values by name select * from part")
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What validation needs from the warehouse, read once per ingest call."""
+
+    part_digests: set[str]
+    models: set[str]
+    benchmarks: set[str]
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection) -> _Known:
+        def column(query: str) -> set[str]:
+            return {row[0] for row in con.execute(query).fetchall()}
+
+        return cls(
+            column("select part_sha256 from parts"),
+            column("select model_key from models"),
+            column("select benchmark_key from benchmarks"),
+        )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A part read and validated, ready to load (or the result that ends it early)."""
+
+    path: Path
+    digest: str = ""
+    table: pa.Table | None = None
+    kind: PartKind | None = None
+    metadata: dict | None = None
+    result: PartResult | None = None
+
+
+def _prepare(path: Path, known: _Known) -> _Prepared:
+    """Hash, read and validate a part; touches no database, so it can run in a thread."""
+    try:
+        digest = sha256_of(path)
+    except OSError as exc:
+        return _Prepared(
+            path, result=PartResult(path, Outcome.REJECTED, message=f"{path.name}: {exc.strerror}")
+        )
+    if digest in known.part_digests:
+        return _Prepared(
+            path, digest, result=PartResult(path, Outcome.SKIPPED, message="already ingested")
+        )
+    try:
+        table, metadata = read_part(path)
+        kind = PartKind(metadata["kind"])
+        if kind == PartKind.PREDICTIONS:
+            validate_predictions(
+                path, table, metadata, known_models=known.models, known_benchmarks=known.benchmarks
+            )
+        elif kind == PartKind.REACTIONS:
+            validate_reactions(path, table, known_benchmarks=known.benchmarks)
+        else:
+            validate_references(path, table, known_benchmarks=known.benchmarks)
+    except PartRejected as exc:
+        return _Prepared(path, digest, result=PartResult(path, Outcome.REJECTED, message=str(exc)))
+    return _Prepared(path, digest, table, kind, metadata)
+
+
+def _load(con: duckdb.DuckDBPyConnection, prepared: _Prepared, known: _Known) -> PartResult:
+    """Load a prepared part in its own transaction."""
+    if prepared.result is not None:
+        return prepared.result
+    path, table, kind = prepared.path, prepared.table, prepared.kind
+    if prepared.digest in known.part_digests:  # the same bytes twice in one call
+        return PartResult(path, Outcome.SKIPPED, message="already ingested")
+    con.register("part", table)
+    con.execute("begin transaction")
+    try:
+        if kind == PartKind.PREDICTIONS:
+            _load_predictions(con, table, prepared.metadata.get("run") or {}, path)
+        elif kind == PartKind.REACTIONS:
+            _load_reactions(con)
+        else:
+            _load_references(con)
+        run_id = table.column("run_id")[0].as_py() if "run_id" in table.column_names else None
+        con.execute(
+            "insert into parts (part_sha256, file_name, size_bytes, kind, run_id, n_rows) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [prepared.digest, path.name, path.stat().st_size, str(kind), run_id, table.num_rows],
+        )
+    except PartRejected as exc:
+        con.execute("rollback")
+        return PartResult(path, Outcome.REJECTED, message=str(exc))
+    except duckdb.Error as exc:
+        con.execute("rollback")
+        return PartResult(
+            path, Outcome.REJECTED, message=f"{path.name}: {str(exc).splitlines()[0]}"
+        )
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("part")
+    con.execute("commit")
+    known.part_digests.add(prepared.digest)
+    return PartResult(path, Outcome.LOADED, rows=table.num_rows)
 
 
 def ingest_part(con: duckdb.DuckDBPyConnection, path: Path) -> PartResult:
@@ -166,63 +293,25 @@ def ingest_part(con: duckdb.DuckDBPyConnection, path: Path) -> PartResult:
     PartResult
         Loaded, skipped (already ingested) or rejected with the reason.
     """
-    try:
-        digest = sha256_of(path)
-    except OSError as exc:
-        return PartResult(path, Outcome.REJECTED, message=f"{path.name}: {exc.strerror}")
-    if con.execute("select 1 from parts where part_sha256 = ?", [digest]).fetchone():
-        return PartResult(path, Outcome.SKIPPED, message="already ingested")
-    try:
-        table, metadata = read_part(path)
-        kind = PartKind(metadata["kind"])
-        known_benchmarks = {
-            row[0] for row in con.execute("select benchmark_key from benchmarks").fetchall()
-        }
-        if kind == PartKind.PREDICTIONS:
-            known_models = {
-                row[0] for row in con.execute("select model_key from models").fetchall()
-            }
-            validate_predictions(
-                path, table, metadata, known_models=known_models, known_benchmarks=known_benchmarks
-            )
-        else:
-            validate_references(path, table, known_benchmarks=known_benchmarks)
-    except PartRejected as exc:
-        return PartResult(path, Outcome.REJECTED, message=str(exc))
-    con.register("part", table)
-    con.execute("begin transaction")
-    try:
-        if kind == PartKind.PREDICTIONS:
-            _load_predictions(con, table, metadata.get("run") or {}, path)
-        else:
-            _load_references(con)
-        run_id = table.column("run_id")[0].as_py() if "run_id" in table.column_names else None
-        con.execute(
-            "insert into parts (part_sha256, file_name, size_bytes, kind, run_id, n_rows) "
-            "values (?, ?, ?, ?, ?, ?)",
-            [digest, path.name, path.stat().st_size, str(kind), run_id, table.num_rows],
-        )
-    except PartRejected as exc:
-        con.execute("rollback")
-        return PartResult(path, Outcome.REJECTED, message=str(exc))
-    except duckdb.Error as exc:
-        con.execute("rollback")
-        return PartResult(
-            path, Outcome.REJECTED, message=f"{path.name}: {str(exc).splitlines()[0]}"
-        )
-    except BaseException:
-        con.execute("rollback")
-        raise
-    finally:
-        con.unregister("part")
-    con.execute("commit")
-    return PartResult(path, Outcome.LOADED, rows=table.num_rows)
+    known = _Known.read(con)
+    return _load(con, _prepare(path, known), known)
 
 
 def ingest_parts(con: duckdb.DuckDBPyConnection, paths: Iterable[Path]) -> Iterator[PartResult]:
-    """Ingest parts one by one, yielding each outcome (for progress bars)."""
-    for path in paths:
-        yield ingest_part(con, path)
+    """Ingest parts in order, yielding each outcome (for progress bars).
+
+    The next part is read and validated in a background thread while the current one is
+    written (pyarrow and DuckDB both release the GIL), so reading overlaps writing.
+    """
+    known = _Known.read(con)
+    paths = list(paths)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_prepare, paths[0], known) if paths else None
+        for index in range(len(paths)):
+            prepared = pending.result()
+            if index + 1 < len(paths):
+                pending = pool.submit(_prepare, paths[index + 1], known)
+            yield _load(con, prepared, known)
 
 
 def ingest(con: duckdb.DuckDBPyConnection, paths: Iterable[Path]) -> IngestReport:
