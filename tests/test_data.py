@@ -36,7 +36,7 @@ def test_checksum_mismatch_is_refused_and_not_cached(tmp_path, monkeypatch):
     monkeypatch.setenv("MLPEG_CACHE", str(tmp_path / "cache"))
     remote = manifest_entry("data_figures/diffusion-monte-carlo/DMC")
     wrong = data.RemoteFile(remote.owner, remote.repo, remote.commit, remote.path, "0" * 64)
-    with pytest.raises(DataError, match="Checksum mismatch for .*DMC.*not cached"):
+    with pytest.raises(DataError, match=r"Checksum mismatch for .*DMC.*not cached"):
         data.fetch(wrong)
     assert not (tmp_path / "cache" / DMC).exists()
     assert not list((tmp_path / "cache").rglob(".partial-*"))
@@ -45,7 +45,7 @@ def test_checksum_mismatch_is_refused_and_not_cached(tmp_path, monkeypatch):
 def test_missing_from_mirror_says_where(tmp_path, monkeypatch):
     monkeypatch.setenv("MLPEG_CACHE", str(tmp_path / "cache"))
     remote = data.RemoteFile("someone", "repo", "abc", "nope.txt", "0" * 64)
-    with pytest.raises(DataError, match="someone/repo/abc/nope.txt is not in the data mirror"):
+    with pytest.raises(DataError, match=r"someone/repo/abc/nope\.txt is not in the data mirror"):
         data.fetch(remote)
 
 
@@ -68,7 +68,7 @@ def test_interrupted_download_is_never_cached(tmp_path, monkeypatch):
 
     monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: Broken(payload))
     remote = data.RemoteFile("o", "r", "c", "f.txt", data.hashlib.sha256(payload).hexdigest())
-    with pytest.raises(DataError, match="Cannot download https://raw.githubusercontent.com/o/r/c"):
+    with pytest.raises(DataError, match=r"Cannot download https://raw\.githubusercontent\.com/o/r/c"):
         data.fetch(remote)
     assert not any(p.is_file() for p in (tmp_path / "cache").rglob("*"))
 
