@@ -9,6 +9,7 @@ periodic cells (see ``bench/d3_backends.py``); ``torch-dftd`` is the fallback.
 from __future__ import annotations
 
 import importlib.util
+from typing import Any
 
 from ase.calculators.calculator import Calculator
 from ase.calculators.mixing import SumCalculator
@@ -20,9 +21,27 @@ DEFAULT_CUTOFF = 95.0 * Bohr
 CN_CUTOFF = 40.0 * Bohr
 
 
+#: D3 settings used unless a models.yml entry's ``dispersion`` says otherwise.
+DEFAULTS: dict[str, Any] = {"damping": "bj", "functional": "pbe", "cutoff": DEFAULT_CUTOFF}
+DAMPING_NAMES = {"bj": "d3bj", "zero": "d3zero", "bjm": "d3bjm", "zerom": "d3mzero"}
+
+
 def default_backend() -> str:
     """Return ``dftd3`` when simple-dftd3 is installed, else ``torch-dftd``."""
     return "dftd3" if importlib.util.find_spec("dftd3") else "torch-dftd"
+
+
+def resolved_settings(**settings: Any) -> dict[str, Any]:
+    """Return complete D3 settings (damping, functional, cutoff in Å, backend).
+
+    Parameters
+    ----------
+    **settings
+        Any of ``damping``, ``functional``, ``cutoff`` and ``backend``; the rest default.
+    """
+    resolved = {**DEFAULTS, **settings}
+    resolved["backend"] = resolved.get("backend") or default_backend()
+    return resolved
 
 
 def d3_calculator(
@@ -32,6 +51,7 @@ def d3_calculator(
     cutoff: float = DEFAULT_CUTOFF,
     backend: str | None = None,
     device: str = "cpu",
+    dtype: str = "float64",
 ) -> Calculator:
     """Return a calculator of the D3 dispersion energy alone.
 
@@ -47,6 +67,9 @@ def d3_calculator(
         ``dftd3`` or ``torch-dftd``; :func:`default_backend` when ``None``.
     device
         Device for the torch-dftd backend.
+    dtype
+        Precision of the torch-dftd backend (``float64`` or ``float32``; dftd3 is
+        always double precision).
 
     Returns
     -------
@@ -59,12 +82,20 @@ def d3_calculator(
 
         return DFTD3(
             method=functional.upper(),
-            damping={"bj": "d3bj", "zero": "d3zero", "bjm": "d3bjm", "zerom": "d3mzero"}[damping],
+            damping=DAMPING_NAMES[damping],
             realspace_cutoff={"disp2": cutoff, "cn": CN_CUTOFF},
         )
+    import torch
     from torch_dftd.torch_dftd3_calculator import TorchDFTD3Calculator
 
-    return TorchDFTD3Calculator(device=device, damping=damping, xc=functional, cutoff=cutoff)
+    return TorchDFTD3Calculator(
+        device=device,
+        damping=damping,
+        xc=functional,
+        cutoff=cutoff,
+        cnthr=CN_CUTOFF,
+        dtype=getattr(torch, dtype),
+    )
 
 
 def add_d3(calc: Calculator, *, device: str = "cpu", **settings: object) -> Calculator:

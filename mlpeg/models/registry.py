@@ -1,15 +1,20 @@
 """The model registry: ``models.yml`` entries as frozen specs, and calculators from them.
 
 Each family is one module in ``mlpeg.models`` exposing ``make_calculator(spec, device)``
-and, optionally, ``availability(spec)``; family packages are imported only when a
-calculator is built, so listing models never imports torch.
+and, optionally, ``availability(spec)`` (can it run here, and why not),
+``validate(spec)`` (checks at load time, raising :class:`ConfigError`) and
+``checkpoint_file(spec)`` (the local weights, for provenance). Family packages are
+imported only when a calculator is built, so listing models never imports torch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +27,8 @@ from mlpeg.errors import ConfigError
 
 REGISTRY_FILE = Path(__file__).with_name("models.yml")
 D3_SUFFIX = "-D3"
+#: What ``mlpeg run`` compares when no model is named: both ship their weights in the wheel.
+DEFAULT_MODELS = ("chgnet-0.3.0", "sevennet-0")
 
 
 @dataclass(frozen=True)
@@ -61,16 +68,61 @@ class ModelSpec:
         """Return whether D3 is added to this model on a benchmark asking for it."""
         return benchmark_dispersion == "d3" and not self.trained_on_dispersion
 
+    @property
+    def checkpoint_kind(self) -> str:
+        """``url`` (pinned by sha256), ``file`` (a local path) or ``name`` (package's own)."""
+        from mlpeg.models.checkpoints import is_url
+
+        if is_url(self.checkpoint):
+            return "url"
+        if Path(self.checkpoint).is_absolute():
+            return "file"
+        return "name"
+
+
+def _atomic_number(symbol: str, where: str) -> int:
+    if symbol not in atomic_numbers or symbol == "X":
+        raise ConfigError(f"{where}: '{symbol}' is not a chemical symbol.")
+    return atomic_numbers[symbol]
+
 
 def _elements(value: Any, where: str) -> tuple[int, ...]:
+    """Turn ``118``, ``[H, C, O]`` or ranges such as ``[H-Bi, Ac-Pu]`` into numbers."""
     if isinstance(value, int):
         return tuple(range(1, value + 1))
-    numbers = []
-    for symbol in value or ():
-        if symbol not in atomic_numbers:
-            raise ConfigError(f"{where}: '{symbol}' is not a chemical symbol.")
-        numbers.append(atomic_numbers[symbol])
+    numbers: set[int] = set()
+    for item in value or ():
+        first, dash, last = item.partition("-")
+        start = _atomic_number(first.strip(), where)
+        stop = _atomic_number(last.strip(), where) if dash else start
+        if stop < start:
+            raise ConfigError(f"{where}: element range '{item}' runs backwards.")
+        numbers.update(range(start, stop + 1))
     return tuple(sorted(numbers))
+
+
+def _resolve_checkpoint(checkpoint: str, folder: Path) -> str:
+    """Make a checkpoint that names an existing file relative to ``folder`` absolute."""
+    from mlpeg.models.checkpoints import is_url
+
+    if is_url(checkpoint) or ":" in checkpoint.split("/")[0]:  # URL, or <loader>:<name>
+        return checkpoint
+    path = Path(checkpoint).expanduser()
+    candidate = path if path.is_absolute() else folder / path
+    if candidate.is_file() or path.is_absolute() or len(path.parts) > 1:
+        return str(candidate.resolve())
+    return checkpoint
+
+
+def _validate(spec: ModelSpec, where: str) -> None:
+    if spec.checkpoint_kind == "url" and not spec.checkpoint_sha256:
+        raise ConfigError(f"{where}: a URL checkpoint needs checkpoint_sha256 to be verified.")
+    check = getattr(family_module(spec), "validate", None)
+    if check is not None:
+        try:
+            check(spec)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from exc
 
 
 def parse_registry(path: Path) -> dict[str, ModelSpec]:
@@ -94,12 +146,15 @@ def parse_registry(path: Path) -> dict[str, ModelSpec]:
     document = load_yaml(path, "models") or {}
     specs = {}
     for name, entry in document.items():
+        where = f"{path}: model '{name}'"
         if name.endswith(D3_SUFFIX):
-            raise ConfigError(f"{path}: model '{name}': names must not end in '{D3_SUFFIX}'.")
+            raise ConfigError(f"{where}: names must not end in '{D3_SUFFIX}'.")
         entry = dict(entry)
         entry["training_sets"] = tuple(entry.get("training_sets", ()))
-        entry["elements"] = _elements(entry.get("elements", 118), f"{path}: model '{name}'")
+        entry["elements"] = _elements(entry.get("elements", 118), where)
+        entry["checkpoint"] = _resolve_checkpoint(str(entry["checkpoint"]), path.parent)
         specs[name] = ModelSpec(name=name, **entry)
+        _validate(specs[name], where)
     return specs
 
 
@@ -130,7 +185,7 @@ def get_model(name: str) -> ModelSpec:
 
 def default_models() -> list[ModelSpec]:
     """Return the models ``mlpeg run`` uses when none is named."""
-    return [get_model("chgnet-0.3.0")]
+    return [get_model(name) for name in DEFAULT_MODELS]
 
 
 def resolve_device(device: str) -> str:
@@ -146,7 +201,15 @@ def resolve_device(device: str) -> str:
 
 def family_module(spec: ModelSpec) -> Any:
     """Import the module that builds calculators for ``spec.family``."""
-    return importlib.import_module(f"mlpeg.models.{spec.family}")
+    try:
+        return importlib.import_module(f"mlpeg.models.{spec.family}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"mlpeg.models.{spec.family}":
+            raise
+        raise ConfigError(
+            f"Model '{spec.name}': family '{spec.family}' has no module mlpeg/models/"
+            f"{spec.family}.py."
+        ) from exc
 
 
 def availability(spec: ModelSpec) -> tuple[bool, str]:
@@ -177,12 +240,48 @@ def make_calculator(
         A calculator implementing at least ``energy`` and ``forces``.
     """
     resolved = resolve_device(device or spec.device)
-    calc = family_module(spec).make_calculator(spec, device=resolved)
-    if with_d3:
-        from mlpeg.models.d3 import add_d3
+    with _torch_default_dtype_kept():
+        calc = family_module(spec).make_calculator(spec, device=resolved)
+        if with_d3:
+            from mlpeg.models.d3 import add_d3
 
-        calc = add_d3(calc, device=resolved, **spec.dispersion)
+            calc = add_d3(calc, device=resolved, **spec.dispersion)
     return calc
+
+
+@contextlib.contextmanager
+def _torch_default_dtype_kept() -> Iterator[None]:
+    """Undo changes a family's loader makes to torch's global default dtype (orb does)."""
+    torch = sys.modules.get("torch")
+    before = torch.get_default_dtype() if torch is not None else None
+    try:
+        yield
+    finally:
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            torch.set_default_dtype(before or torch.float32)
+
+
+def d3_settings(spec: ModelSpec) -> dict[str, Any]:
+    """Return the D3 settings used when D3 is added to ``spec``, backend resolved."""
+    from mlpeg.models.d3 import resolved_settings
+
+    return resolved_settings(**spec.dispersion)
+
+
+def checkpoint_provenance(spec: ModelSpec) -> tuple[str | None, str | None]:
+    """Return the local weights file of a built model and its sha256, where known.
+
+    Call after :func:`make_calculator` (downloads happen there). Families whose weights
+    are not a single file (the test families) give ``(None, None)``.
+    """
+    from mlpeg.models.checkpoints import file_sha256
+
+    locate = getattr(family_module(spec), "checkpoint_file", None)
+    path = locate(spec) if locate is not None else None
+    if path is None or not Path(path).is_file():
+        return None, None
+    return str(path), file_sha256(Path(path))
 
 
 def element_symbols(spec: ModelSpec) -> list[str]:
