@@ -1,16 +1,28 @@
-"""Open the warehouse: one writer at a time, readers read-only, both with bounded waits.
+"""Open the warehouse: one mlpeg writer at a time, readers on a published snapshot.
 
 DuckDB lets a file be open by one read-write process or by read-only processes, never
-both. Writers therefore retry the lock for ``MLPEG_LOCK_TIMEOUT`` seconds (default 120)
-and then say who to wait for; readers retry briefly, so a page served while ``ingest``
-commits waits a moment instead of failing.
+both. mlpeg keeps the two apart:
+
+* a writer first takes an OS lock (``<warehouse>.lock``, ``flock``), waiting at most
+  ``MLPEG_LOCK_TIMEOUT`` seconds (default 120) and then saying which process holds it;
+  when it is done it closes DuckDB (which checkpoints) and publishes a read snapshot,
+  ``<stem>.snapshot.duckdb``, by copying the file and renaming the copy into place;
+* readers (the app, ``mlpeg sql``, ``mlpeg leaderboard``) open that snapshot read-only.
+  A writer never waits for them and they never wait for a writer: a reader that opened
+  the previous snapshot keeps its consistent view until it reconnects.
+
+The lock is released by the kernel if the writer dies, so a killed ingest never leaves
+the warehouse locked.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +36,21 @@ _LOCK_MESSAGES = ("could not set lock", "conflicting lock", "lock on file")
 def _is_lock_error(exc: duckdb.Error) -> bool:
     text = str(exc).lower()
     return any(message in text for message in _LOCK_MESSAGES)
+
+
+def lock_timeout() -> float:
+    """Seconds a writer waits for the lock (``MLPEG_LOCK_TIMEOUT``, default 120)."""
+    return float(os.environ.get("MLPEG_LOCK_TIMEOUT", "120"))
+
+
+def lock_path(path: Path) -> Path:
+    """Return the OS lock file that serialises mlpeg writers of ``path``."""
+    return path.with_name(path.name + ".lock")
+
+
+def snapshot_path(path: Path) -> Path:
+    """Return the read snapshot published after each write of ``path``."""
+    return path.with_name(f"{path.stem}.snapshot{path.suffix}")
 
 
 def _connect_with_retry(
@@ -47,13 +74,73 @@ def _connect_with_retry(
             delay = min(delay * 2, 0.5)
 
 
-def lock_timeout() -> float:
-    """Seconds a writer waits for the lock (``MLPEG_LOCK_TIMEOUT``, default 120)."""
-    return float(os.environ.get("MLPEG_LOCK_TIMEOUT", "120"))
+@contextlib.contextmanager
+def write_lock(path: Path, *, timeout_s: float | None = None) -> Iterator[None]:
+    """Hold the exclusive mlpeg write lock of a warehouse, waiting a bounded time.
+
+    Raises
+    ------
+    WarehouseBusy
+        If another process holds the lock for longer than ``timeout_s``.
+    """
+    timeout_s = lock_timeout() if timeout_s is None else timeout_s
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path(path), "a+") as handle:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "unknown"
+                    raise WarehouseBusy(
+                        f"Warehouse {path} is being written by another mlpeg process "
+                        f"(pid {holder}); gave up after {timeout_s:.0f} s "
+                        "(set MLPEG_LOCK_TIMEOUT to wait longer)."
+                    ) from None
+                time.sleep(0.05)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def is_write_locked(path: Path) -> bool:
+    """Return whether an mlpeg writer currently holds ``path``."""
+    lock = lock_path(path)
+    if not lock.exists():
+        return False
+    with open(lock) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+def publish_snapshot(path: Path) -> Path:
+    """Copy the (closed, checkpointed) warehouse to its read snapshot atomically."""
+    target = snapshot_path(path)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
 
 
 def connect_writer(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse for writing, creating its folder, and install/upgrade the schema.
+    """Open the warehouse read-write and install/upgrade its schema.
+
+    Prefer :func:`writer`, which also takes the write lock and publishes the snapshot.
 
     Parameters
     ----------
@@ -77,17 +164,52 @@ def connect_writer(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+@contextlib.contextmanager
+def writer(path: Path, *, publish: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Hold the write lock, open read-write, and publish the read snapshot at the end.
+
+    Parameters
+    ----------
+    path
+        The DuckDB file.
+    publish
+        Publish the read snapshot after closing (skipped if the body raised).
+    """
+    with write_lock(path):
+        con = connect_writer(path)
+        try:
+            yield con
+        finally:
+            con.close()
+        if publish:
+            publish_snapshot(path)
+
+
+def read_target(path: Path) -> Path:
+    """Return the file a reader should open: the snapshot, unless it is stale.
+
+    The snapshot is stale only when the warehouse is newer and no mlpeg writer holds it
+    (someone wrote with plain DuckDB); during an mlpeg write it is the consistent view.
+    """
+    snapshot = snapshot_path(path)
+    if not snapshot.is_file():
+        return path
+    if not path.is_file() or path.stat().st_mtime_ns <= snapshot.stat().st_mtime_ns:
+        return snapshot
+    return snapshot if is_write_locked(path) else path
+
+
 def connect_reader(
     path: Path, *, timeout_s: float = 10.0, external_access: bool = False
 ) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse read-only.
+    """Open the warehouse (its read snapshot, see :func:`read_target`) read-only.
 
     Parameters
     ----------
     path
         The DuckDB file.
     timeout_s
-        How long to wait while a writer holds the file.
+        How long to wait if the file is held by a writer that is not mlpeg.
     external_access
         Leave DuckDB's access to files, extensions and ATTACH on. Off by default, so a
         query cannot read or write anything outside the warehouse.
@@ -97,7 +219,7 @@ def connect_reader(
     duckdb.DuckDBPyConnection
         A read-only connection.
     """
-    if not path.is_file():
+    if not path.is_file() and not snapshot_path(path).is_file():
         raise MlpegError(
             f"No warehouse at {path}: run 'mlpeg run' or 'mlpeg ingest' first, or pass --warehouse."
         )
@@ -108,20 +230,10 @@ def connect_reader(
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
         }
-    con = _connect_with_retry(path, read_only=True, timeout_s=timeout_s, config=config)
+    con = _connect_with_retry(read_target(path), read_only=True, timeout_s=timeout_s, config=config)
     if not external_access:
         con.execute("set lock_configuration = true")
     return con
-
-
-@contextlib.contextmanager
-def writer(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Context manager around :func:`connect_writer` that always closes."""
-    con = connect_writer(path)
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 @contextlib.contextmanager
