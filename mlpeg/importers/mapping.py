@@ -1,0 +1,103 @@
+"""How one benchmark's ML-PEG output files map to mlpeg predictions and references.
+
+A mapping reads the frames of one output file and says which (system, role) each frame
+is, which reference values the file carries, and anything worth telling the user. It
+raises :class:`SkipFile` when the file is not what the benchmark's ML-PEG calc writes.
+
+Mappings are found in this order: a benchmark folder's ``ml_peg_import.py`` exposing
+``mapping(benchmark)``, then the built-in ones in :data:`BUILTIN`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from mlpeg.calc.tasks import Reference
+from mlpeg.catalog import Benchmark
+from mlpeg.errors import ConfigError, MlpegError
+from mlpeg.importers.extxyz import Frame
+
+#: Name of the optional per-benchmark mapping module inside a benchmark folder.
+HOOK_FILE = "ml_peg_import.py"
+
+
+class SkipFile(MlpegError):
+    """An output file that cannot be imported; the message says why, in one sentence."""
+
+
+@dataclass(frozen=True)
+class ImportedPrediction:
+    """One frame of an output file, placed as a (system, role) of the benchmark."""
+
+    system: str
+    role: str
+    frame: Frame
+
+
+@dataclass
+class ImportedFile:
+    """What one output file contributes."""
+
+    predictions: list[ImportedPrediction]
+    references: list[Reference] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class BenchmarkMapping(Protocol):
+    """Maps the files of one benchmark's ML-PEG ``outputs/<model>/`` folder."""
+
+    #: Glob patterns of the output files inside a model folder.
+    patterns: tuple[str, ...]
+
+    def read_file(self, path: Path, frames: list[Frame]) -> ImportedFile:
+        """Map one file's frames; raise :class:`SkipFile` when it cannot be imported."""
+        ...
+
+
+def _builtin_x23(benchmark: Benchmark) -> BenchmarkMapping:
+    from mlpeg.importers.x23 import X23Mapping
+
+    return X23Mapping(benchmark)
+
+
+#: Built-in mappings, keyed by mlpeg benchmark key.
+BUILTIN: dict[str, Callable[[Benchmark], BenchmarkMapping]] = {"X23": _builtin_x23}
+
+
+def mapping_for(benchmark: Benchmark) -> BenchmarkMapping | None:
+    """Return the mapping of a benchmark, or None when it has none.
+
+    Parameters
+    ----------
+    benchmark
+        An mlpeg benchmark.
+
+    Returns
+    -------
+    BenchmarkMapping or None
+        From the benchmark folder's ``ml_peg_import.py`` if present, else built in.
+
+    Raises
+    ------
+    ConfigError
+        If the folder's ``ml_peg_import.py`` lacks a ``mapping`` function.
+    """
+    hook = benchmark.folder / HOOK_FILE
+    if hook.is_file():
+        spec = importlib.util.spec_from_file_location(
+            f"mlpeg_benchmarks.{benchmark.key}_ml_peg_import", hook
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        factory = getattr(module, "mapping", None)
+        if not callable(factory):
+            raise ConfigError(f"{hook}: must define a function mapping(benchmark).")
+        return factory(benchmark)
+    factory = BUILTIN.get(benchmark.key)
+    return factory(benchmark) if factory else None

@@ -1,0 +1,640 @@
+"""Import an ML-PEG calc outputs tree into the warehouse.
+
+ML-PEG's calc step writes ``<category>/<benchmark>/outputs/<model>/*.xyz`` (inside an
+ML-PEG checkout: ``ml_peg/calcs/...``), with energies as calculator results and labels
+and references in ``atoms.info``. For every benchmark mlpeg defines and has a mapping for
+(:mod:`mlpeg.importers.mapping`), each model folder becomes one predictions landing part
+and the references found become one references part; both are then ingested like any
+part, so they are validated, and ingesting them again changes nothing.
+
+Decisions
+---------
+- Run ids are content hashes (``ml-peg-<hash of benchmark, model and file bytes>``): the
+  same files import once, even from a copy of the tree; changed files make a new run,
+  which becomes the latest, and the old one stays in the history.
+- A prediction's ``computed_at`` is its file's modification time: when ML-PEG computed it.
+- Model folders are looked up in ``models.yml`` (``chgnet-0.3.0`` becomes
+  ``chgnet-0.3.0-D3`` on benchmarks that add D3, as it would in ``mlpeg calc``). A folder
+  that names no known model is registered in the warehouse's ``models`` table with family
+  ``imported`` and dispersion ``unknown``, so that fifty ML-PEG models import in one
+  command; ``known_models_only`` refuses them instead. Registered models appear on the
+  leaderboard but cannot be run by ``mlpeg calc`` (no calculator).
+- References are taken from the files only where the warehouse has none for that system;
+  where it has one, it is kept and any difference is reported, so importing never
+  replaces reference data already stored.
+- A file that cannot be imported is skipped with one sentence saying why; the other files
+  of the model still import. A non-finite energy, force or stress becomes a ``failed``
+  prediction, as in ``mlpeg calc``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from mlpeg import __version__, catalog
+from mlpeg.calc.tasks import Reference
+from mlpeg.enums import PartKind, State
+from mlpeg.errors import MlpegError
+from mlpeg.importers.extxyz import ExtxyzError, Frame, parse_frames
+from mlpeg.importers.mapping import BenchmarkMapping, ImportedPrediction, SkipFile, mapping_for
+from mlpeg.landing import PREDICTIONS_SCHEMA, REFERENCES_SCHEMA, run_metadata, write_part
+from mlpeg.models import registry
+from mlpeg.structures import KEPT_INFO_KEYS, atoms_to_row
+from mlpeg.warehouse.ingest import Outcome, PartResult, ingest_part, ingest_parts
+
+OUTPUTS = "outputs"
+IMPORTED_FAMILY = "imported"
+SETTINGS_HASH = "ml-peg-import"
+#: References closer than this (eV) count as equal.
+REFERENCE_TOLERANCE_EV = 1e-6
+
+
+class FileStatus(StrEnum):
+    """What the import did with one output file."""
+
+    IMPORTED = "imported"
+    SKIPPED = "skipped"
+    UNCHANGED = "unchanged"
+
+
+class ModelStatus(StrEnum):
+    """What the import did with one model folder of one benchmark."""
+
+    LOADED = "loaded"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"
+    EMPTY = "nothing to import"
+
+
+@dataclass(frozen=True)
+class OutputsFolder:
+    """An ML-PEG ``<category>/<benchmark>/outputs`` folder."""
+
+    category: str
+    name: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class ModelJob:
+    """One model folder of one benchmark, ready to import."""
+
+    benchmark: catalog.Benchmark
+    mapping: BenchmarkMapping
+    folder: Path
+    model_key: str
+    is_known: bool
+    files: tuple[Path, ...]
+
+
+@dataclass
+class ImportPlan:
+    """What an import will read: jobs, and ML-PEG folders it will not read, with why."""
+
+    root: Path
+    jobs: list[ModelJob] = field(default_factory=list)
+    skipped_folders: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def n_files(self) -> int:
+        """Number of output files the jobs will read."""
+        return sum(len(job.files) for job in self.jobs)
+
+    @property
+    def unknown_models(self) -> list[str]:
+        """Model keys that are neither in models.yml nor already in the warehouse."""
+        return sorted({job.model_key for job in self.jobs if not job.is_known})
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """The outcome of one output file; ``message`` says why it was skipped, or notes."""
+
+    path: Path
+    benchmark_key: str
+    model_key: str
+    status: FileStatus
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ModelOutcome:
+    """The outcome of one (benchmark, model) folder."""
+
+    benchmark_key: str
+    model_key: str
+    folder: Path
+    run_id: str
+    status: ModelStatus
+    n_files: int
+    n_imported: int
+    registered: bool = False
+    part: PartResult | None = None
+
+
+@dataclass
+class ImportReport:
+    """Everything one import did, per folder, per model and per file."""
+
+    files: list[FileOutcome] = field(default_factory=list)
+    models: list[ModelOutcome] = field(default_factory=list)
+    skipped_folders: list[tuple[str, str]] = field(default_factory=list)
+    references: list[PartResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def files_with(self, status: FileStatus) -> list[FileOutcome]:
+        """Return the file outcomes with this status."""
+        return [outcome for outcome in self.files if outcome.status == status]
+
+    @property
+    def registered_models(self) -> list[str]:
+        """Models this import registered with family ``imported``."""
+        return sorted({m.model_key for m in self.models if m.registered})
+
+    @property
+    def rejected(self) -> list[PartResult]:
+        """Parts that ingest rejected."""
+        parts = [m.part for m in self.models if m.part is not None] + self.references
+        return [part for part in parts if part.outcome == Outcome.REJECTED]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every file imported (or was already in), else 1."""
+        return 1 if self.rejected or self.files_with(FileStatus.SKIPPED) else 0
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def find_outputs(root: Path) -> list[OutputsFolder]:
+    """Find the ``<category>/<benchmark>/outputs`` folders of an ML-PEG tree.
+
+    Parameters
+    ----------
+    root
+        An ML-PEG checkout, its ``ml_peg/calcs`` folder, a folder laid out like it, or
+        one ``<benchmark>`` folder holding ``outputs/``.
+
+    Returns
+    -------
+    list[OutputsFolder]
+        Sorted by category and benchmark.
+
+    Raises
+    ------
+    MlpegError
+        If ``root`` is not a folder or holds no outputs folder.
+    """
+    if not root.is_dir():
+        raise MlpegError(f"{root}: no such folder (expected an ML-PEG calc outputs tree).")
+    candidates = []
+    if (root / OUTPUTS).is_dir():
+        candidates.append(root / OUTPUTS)
+    for base in (root, root / "ml_peg" / "calcs", root / "calcs"):
+        candidates.extend(sorted(base.glob(f"*/*/{OUTPUTS}")))
+    found: dict[Path, OutputsFolder] = {}
+    for outputs in candidates:
+        if outputs.is_dir():
+            folder = OutputsFolder(outputs.parent.parent.name, outputs.parent.name, outputs)
+            found.setdefault(outputs.resolve(), folder)
+    if not found:
+        raise MlpegError(
+            f"{root} holds no ML-PEG calc outputs: expected "
+            "<category>/<benchmark>/outputs/<model>/*.xyz, or an ML-PEG checkout."
+        )
+    return sorted(found.values(), key=lambda f: (f.category, f.name))
+
+
+def resolve_model_key(folder_name: str, benchmark: catalog.Benchmark) -> str:
+    """Return the model key an ML-PEG model folder stands for on ``benchmark``.
+
+    A model in models.yml gets the key ``mlpeg calc`` would give it (``-D3`` added where
+    the benchmark adds D3 and the model was not trained with dispersion); any other
+    folder name is its own key.
+    """
+    spec = registry.all_models().get(folder_name)
+    if spec is None:
+        return folder_name
+    return spec.key(with_d3=spec.needs_d3(benchmark.dispersion))
+
+
+def plan_import(con: duckdb.DuckDBPyConnection, root: Path) -> ImportPlan:
+    """Work out which model folders of which benchmarks an import reads.
+
+    Parameters
+    ----------
+    con
+        A warehouse connection (to see which models are already known).
+    root
+        The ML-PEG tree.
+
+    Returns
+    -------
+    ImportPlan
+        The jobs, and the ML-PEG benchmark folders that will not be read, with why.
+    """
+    plan = ImportPlan(root=root)
+    benchmarks = {_normalised(b.key): b for b in catalog.benchmarks().values()}
+    known = {row[0] for row in con.execute("select model_key from models").fetchall()}
+    for outputs in find_outputs(root):
+        label = f"{outputs.category}/{outputs.name}"
+        benchmark = benchmarks.get(_normalised(outputs.name))
+        if benchmark is None:
+            plan.skipped_folders.append((label, "mlpeg has no benchmark of this name"))
+            continue
+        mapping = mapping_for(benchmark)
+        if mapping is None:
+            plan.skipped_folders.append((label, f"no ML-PEG importer for {benchmark.key} yet"))
+            continue
+        for folder in sorted(p for p in outputs.path.iterdir() if p.is_dir()):
+            if folder.name.startswith("."):
+                continue
+            files = sorted(
+                {p for pattern in mapping.patterns for p in folder.glob(pattern) if p.is_file()}
+            )
+            model_key = resolve_model_key(folder.name, benchmark)
+            plan.jobs.append(
+                ModelJob(benchmark, mapping, folder, model_key, model_key in known, tuple(files))
+            )
+    return plan
+
+
+def _non_finite(frame: Frame) -> str | None:
+    if frame.energy is not None and not math.isfinite(frame.energy):
+        return "energy"
+    for name in ("forces", "stress"):
+        value = getattr(frame, name)
+        if value is not None and not np.all(np.isfinite(value)):
+            return name
+    return None
+
+
+class _StructureRows:
+    """Structure rows by geometry: fifty models computed the same inputs, hash them once."""
+
+    def __init__(self) -> None:
+        self._rows: dict[bytes, dict[str, Any]] = {}
+
+    def row(self, frame: Frame) -> dict[str, Any]:
+        """Return the structure row of a frame (``atoms_to_row``), cached by geometry."""
+        key = b"".join(
+            (
+                frame.numbers.tobytes(),
+                frame.positions.tobytes(),
+                frame.cell.tobytes(),
+                frame.pbc.tobytes(),
+                repr(
+                    sorted((k, str(frame.info[k])) for k in KEPT_INFO_KEYS if k in frame.info)
+                ).encode(),
+            )
+        )
+        row = self._rows.get(key)
+        if row is None:
+            row = self._rows[key] = atoms_to_row(frame.atoms())
+        return row
+
+
+def _prediction_row(
+    prediction: ImportedPrediction,
+    *,
+    computed_at: datetime,
+    common: dict[str, Any],
+    structures: _StructureRows,
+) -> dict[str, Any]:
+    frame = prediction.frame
+    problem = _non_finite(frame)
+    ok = problem is None
+    return {
+        **common,
+        "system": prediction.system,
+        "role": prediction.role,
+        "task": "single_point",
+        "settings_hash": SETTINGS_HASH,
+        "structure": structures.row(frame),
+        "frames": [],
+        "energy": frame.energy if ok else None,
+        "forces": frame.forces.tolist() if ok and frame.forces is not None else None,
+        "stress": frame.stress.tolist() if ok and frame.stress is not None else None,
+        "properties": [],
+        "state": str(State.OK if ok else State.FAILED),
+        "error": None if ok else f"the ML-PEG output holds a non-finite {problem}",
+        "wall_time_s": None,
+        "computed_at": computed_at,
+    }
+
+
+def _register(con: duckdb.DuckDBPyConnection, jobs: list[ModelJob], root: Path) -> set[str]:
+    """Add unknown models to the warehouse's models table; return the keys added."""
+    new = {job.model_key: job for job in jobs if not job.is_known}
+    if not new:
+        return set()
+    con.execute("begin transaction")
+    con.executemany(
+        "insert or ignore into models (model_key, base_model, family, checkpoint, dispersion, "
+        "training_sets, notes, is_test_only) values (?, ?, ?, ?, 'unknown', [], ?, false)",
+        [
+            [
+                key,
+                job.folder.name,
+                IMPORTED_FAMILY,
+                f"ml-peg:{job.folder.name}",
+                f"imported from ML-PEG calc outputs in {root}",
+            ]
+            for key, job in new.items()
+        ],
+    )
+    con.execute("commit")
+    return set(new)
+
+
+def _unregister_unused(con: duckdb.DuckDBPyConnection, keys: set[str]) -> set[str]:
+    """Remove registered models that ended up with no predictions; return those kept."""
+    if not keys:
+        return set()
+    con.execute(
+        "delete from models where family = ? and list_contains(?, model_key) "
+        "and model_key not in (select model_key from predictions)",
+        [IMPORTED_FAMILY, sorted(keys)],
+    )
+    kept = con.execute(
+        "select model_key from models where list_contains(?, model_key)", [sorted(keys)]
+    ).fetchall()
+    return {row[0] for row in kept}
+
+
+@dataclass
+class _Prepared:
+    """One model folder read: its files' outcomes, its part (if any) and references."""
+
+    job: ModelJob
+    run_id: str
+    files: list[FileOutcome]
+    n_imported: int = 0
+    unchanged: bool = False
+    part: Path | None = None
+    references: list[tuple[Reference, Path]] = field(default_factory=list)
+
+
+def _prepare_model(
+    con: duckdb.DuckDBPyConnection,
+    job: ModelJob,
+    *,
+    root: Path,
+    landing: Path,
+    structures: _StructureRows,
+    on_file: Callable[[], None],
+) -> _Prepared:
+    """Read one model folder and write its predictions part (not yet ingested)."""
+    bench_key, model_key = job.benchmark.key, job.model_key
+    files: list[FileOutcome] = []
+    readable = []
+    digest = hashlib.blake2b(f"{bench_key}\0{model_key}\0".encode(), digest_size=8)
+    for path in job.files:
+        shown = path.relative_to(root)
+        try:
+            data = path.read_bytes()
+            mtime = path.stat().st_mtime
+        except OSError as exc:
+            message = f"{shown}: cannot be read ({exc.strerror})."
+            files.append(FileOutcome(shown, bench_key, model_key, FileStatus.SKIPPED, message))
+            on_file()
+            continue
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(data).digest())
+        readable.append((shown, data, mtime))
+    run_id = f"ml-peg-{digest.hexdigest()}"
+    prepared = _Prepared(job, run_id, files)
+    if con.execute("select 1 from runs where run_id = ?", [run_id]).fetchone():
+        for shown, _, _ in readable:
+            files.append(
+                FileOutcome(shown, bench_key, model_key, FileStatus.UNCHANGED, "already imported")
+            )
+            on_file()
+        prepared.unchanged = True
+        return prepared
+
+    common = {"run_id": run_id, "model_key": model_key, "benchmark_key": bench_key}
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], Path] = {}
+    times = []
+    for shown, data, mtime in readable:
+        try:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ExtxyzError(f"{shown}: is not UTF-8 text (byte {exc.start}).") from exc
+            mapped = job.mapping.read_file(shown, parse_frames(text, shown))
+            for prediction in mapped.predictions:
+                key = (prediction.system, prediction.role)
+                if key in seen:
+                    raise SkipFile(
+                        f"{shown}: ({prediction.system}, {prediction.role}) was already "
+                        f"read from {seen[key]}."
+                    )
+            computed_at = datetime.fromtimestamp(mtime, UTC)
+            new_rows = [
+                _prediction_row(p, computed_at=computed_at, common=common, structures=structures)
+                for p in mapped.predictions
+            ]
+        except (ExtxyzError, SkipFile) as exc:
+            files.append(FileOutcome(shown, bench_key, model_key, FileStatus.SKIPPED, str(exc)))
+        else:
+            for prediction in mapped.predictions:
+                seen[(prediction.system, prediction.role)] = shown
+            rows.extend(new_rows)
+            times.append(computed_at)
+            prepared.references.extend((ref, shown) for ref in mapped.references)
+            note = " ".join(mapped.notes)
+            files.append(FileOutcome(shown, bench_key, model_key, FileStatus.IMPORTED, note))
+            prepared.n_imported += 1
+        on_file()
+    if not rows:
+        return prepared
+    run = run_metadata(
+        run_id=run_id,
+        model_key=model_key,
+        benchmark_key=bench_key,
+        started_at=min(times),
+        ended_at=max(times),
+        versions={"mlpeg": __version__},
+    ) | {"source": "ml-peg", "source_folder": str(job.folder)}
+    prepared.part = write_part(
+        pa.Table.from_pylist(rows, schema=PREDICTIONS_SCHEMA),
+        kind=PartKind.PREDICTIONS,
+        folder=landing,
+        name=f"{bench_key}__{model_key}__{run_id}",
+        run=run,
+    )
+    return prepared
+
+
+def _outcome(prepared: _Prepared, part: PartResult | None, registered: bool) -> ModelOutcome:
+    job = prepared.job
+    if prepared.unchanged:
+        status = ModelStatus.UNCHANGED
+    elif part is None:
+        status = ModelStatus.EMPTY
+    elif part.outcome == Outcome.REJECTED:
+        status = ModelStatus.REJECTED
+    elif part.outcome == Outcome.SKIPPED:
+        status = ModelStatus.UNCHANGED
+    else:
+        status = ModelStatus.LOADED
+    return ModelOutcome(
+        job.benchmark.key,
+        job.model_key,
+        job.folder,
+        prepared.run_id,
+        status,
+        len(job.files),
+        prepared.n_imported,
+        registered=registered and status == ModelStatus.LOADED,
+        part=part,
+    )
+
+
+def _import_references(
+    con: duckdb.DuckDBPyConnection,
+    benchmark: catalog.Benchmark,
+    found: list[tuple[Reference, Path]],
+    *,
+    landing: Path,
+) -> tuple[PartResult | None, list[str]]:
+    """Store the references found where the warehouse has none; report disagreements."""
+    notes = []
+    chosen: dict[tuple[str, str], tuple[Reference, Path]] = {}
+    for reference, shown in found:
+        key = (reference.system, reference.quantity)
+        if key not in chosen:
+            chosen[key] = (reference, shown)
+            continue
+        first, first_shown = chosen[key]
+        if abs(first.value - reference.value) > REFERENCE_TOLERANCE_EV:
+            notes.append(
+                f"{shown}: reference {reference.quantity} of {reference.system} is "
+                f"{reference.value:.6f} eV but {first_shown} says {first.value:.6f} eV; "
+                "mlpeg keeps the first."
+            )
+    stored = {
+        (system, quantity): value
+        for system, quantity, value in con.execute(
+            "select system, quantity, value from reference_values where benchmark_key = ?",
+            [benchmark.key],
+        ).fetchall()
+    }
+    new = []
+    for key, (reference, shown) in chosen.items():
+        if key not in stored:
+            new.append(reference)
+        elif abs(stored[key] - reference.value) > REFERENCE_TOLERANCE_EV:
+            notes.append(
+                f"{shown}: reference {reference.quantity} of {reference.system} is "
+                f"{reference.value:.6f} eV but the warehouse holds {stored[key]:.6f} eV; "
+                "mlpeg scores against the stored value."
+            )
+    if not new:
+        return None, notes
+    rows = [{"benchmark_key": benchmark.key, **reference.__dict__} for reference in new]
+    digest = hashlib.blake2b(repr(sorted(map(repr, new))).encode(), digest_size=8).hexdigest()
+    part = write_part(
+        pa.Table.from_pylist(rows, schema=REFERENCES_SCHEMA),
+        kind=PartKind.REFERENCES,
+        folder=landing,
+        name=f"{benchmark.key}__references__ml-peg-{digest}",
+    )
+    return ingest_part(con, part), notes
+
+
+def run_import(
+    con: duckdb.DuckDBPyConnection,
+    plan: ImportPlan,
+    *,
+    landing: Path,
+    known_models_only: bool = False,
+    on_file: Callable[[], None] | None = None,
+) -> ImportReport:
+    """Import what a plan lists: write landing parts, then ingest them.
+
+    Parameters
+    ----------
+    con
+        A read-write warehouse connection.
+    plan
+        From :func:`plan_import`.
+    landing
+        The warehouse's landing folder.
+    known_models_only
+        Refuse model folders that name no known model, instead of registering them.
+    on_file
+        Called after each output file (progress bars).
+
+    Returns
+    -------
+    ImportReport
+        Per folder, model and file.
+
+    Raises
+    ------
+    MlpegError
+        With ``known_models_only``, when a model folder names no known model (before
+        anything is written).
+    """
+    if known_models_only and plan.unknown_models:
+        raise MlpegError(
+            f"{plan.root}: model folders {', '.join(plan.unknown_models)} name no model in "
+            "models.yml; add them there, or import without --known-models-only to register "
+            f"them as family '{IMPORTED_FAMILY}'."
+        )
+    tick = on_file or (lambda: None)
+    registered = _register(con, plan.jobs, plan.root)
+    structures = _StructureRows()
+    prepared = [
+        _prepare_model(
+            con, job, root=plan.root, landing=landing, structures=structures, on_file=tick
+        )
+        for job in plan.jobs
+    ]
+    parts = [p.part for p in prepared if p.part is not None]
+    results = dict(zip(parts, ingest_parts(con, parts), strict=True))
+    registered = _unregister_unused(con, registered)
+    report = ImportReport(skipped_folders=list(plan.skipped_folders))
+    found: dict[str, list[tuple[Reference, Path]]] = {}
+    for item in prepared:
+        part = results.get(item.part) if item.part is not None else None
+        report.models.append(_outcome(item, part, item.job.model_key in registered))
+        report.files.extend(item.files)
+        report.notes.extend(f.message for f in item.files if f.status == FileStatus.IMPORTED)
+        if part is not None and part.outcome == Outcome.LOADED:
+            found.setdefault(item.job.benchmark.key, []).extend(item.references)
+    benchmarks = {job.benchmark.key: job.benchmark for job in plan.jobs}
+    for key, references in found.items():
+        part, notes = _import_references(con, benchmarks[key], references, landing=landing)
+        report.notes.extend(notes)
+        if part is not None:
+            report.references.append(part)
+    report.notes = [note for note in report.notes if note]
+    return report
+
+
+def import_tree(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    *,
+    landing: Path,
+    known_models_only: bool = False,
+) -> ImportReport:
+    """Plan and run the import of an ML-PEG calc outputs tree (see :func:`run_import`)."""
+    plan = plan_import(con, root)
+    return run_import(con, plan, landing=landing, known_models_only=known_models_only)
