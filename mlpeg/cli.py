@@ -85,8 +85,21 @@ def _select_benchmarks(
 
 
 @app.command("benchmarks")
-def list_benchmarks() -> None:
+def list_benchmarks(
+    check_against: Annotated[
+        Path | None,
+        typer.Option(
+            "--check-against",
+            help="An ML-PEG checkout (or its analysis folder): list where its metrics.yml "
+            "files differ from our benchmark.yml (unit, good, bad, weight).",
+        ),
+    ] = None,
+) -> None:
     """List the benchmarks with their category, metrics and cost class."""
+    if check_against is not None:
+        from mlpeg.importers.console import check_against_ml_peg
+
+        raise typer.Exit(check_against_ml_peg(check_against, console))
     table = Table(title="Benchmarks", header_style="bold")
     for column in ("category", "benchmark", "title", "metrics", "cost", "level of theory"):
         table.add_column(column)
@@ -234,8 +247,33 @@ def _ingest(warehouse: Path, paths: list[Path]) -> int:
 def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Parts or folders.")] = None,
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    from_ml_peg: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-ml-peg",
+            help="Import an ML-PEG calc outputs tree (<category>/<benchmark>/outputs/<model>/"
+            "*.xyz, or an ML-PEG checkout) for every benchmark mlpeg can map.",
+        ),
+    ] = None,
+    known_models_only: Annotated[
+        bool,
+        typer.Option(
+            "--known-models-only",
+            help="With --from-ml-peg: refuse model folders not in models.yml instead of "
+            "registering them with family 'imported'.",
+        ),
+    ] = False,
 ) -> None:
     """Validate landing parts and load them into the warehouse (idempotent)."""
+    if from_ml_peg is not None:
+        from mlpeg.importers.console import import_ml_peg
+
+        code = import_ml_peg(
+            warehouse, from_ml_peg, known_models_only=known_models_only, console=console
+        )
+        if not paths:
+            raise typer.Exit(code)
+        raise typer.Exit(max(code, _ingest(warehouse, paths)))
     code = _ingest(warehouse, paths or [landing_dir(warehouse)])
     raise typer.Exit(code)
 
