@@ -21,6 +21,19 @@ from rich.progress import (
 from rich.table import Table
 
 from mlpeg import catalog
+from mlpeg.calc.cli_options import (
+    AddressOption,
+    BatchOption,
+    Engine,
+    EngineOption,
+    ForceOption,
+    RetryFailedOption,
+    TimeoutOption,
+    WorkersOption,
+    calc_options,
+)
+from mlpeg.calc.execute import DEFAULT_BATCH_SIZE
+from mlpeg.calc.runner import CalcOptions
 from mlpeg.errors import MlpegError
 from mlpeg.models import registry
 from mlpeg.paths import default_warehouse, landing_dir
@@ -156,7 +169,9 @@ def _calc(
     landing: Path,
     device: str | None,
     subset: int | None,
+    options: CalcOptions | None = None,
 ) -> list:
+    from mlpeg.calc.cli_options import summary_table
     from mlpeg.calc.runner import run_tasks, write_references
 
     summaries = []
@@ -179,31 +194,12 @@ def _calc(
                         landing=landing,
                         device=device,
                         on_task_done=lambda bar=bar: progress.advance(bar),
+                        options=options,
                     )
                 )
-    table = Table(title="Calc summary", header_style="bold")
-    for column in (
-        "benchmark",
-        "model",
-        "ok",
-        "failed",
-        "unsupported",
-        "wall time",
-        "structures/s",
-    ):
-        table.add_column(column)
-    for s in summaries:
-        total = s.n_ok + s.n_failed + s.n_unsupported
-        table.add_row(
-            s.benchmark_key,
-            s.model_key,
-            str(s.n_ok),
-            f"[red]{s.n_failed}[/]" if s.n_failed else "0",
-            str(s.n_unsupported),
-            f"{s.wall_time_s:.1f} s",
-            f"{total / max(s.wall_time_s, 1e-9):.2f}",
-        )
-    console.print(table)
+                if summaries[-1].note:
+                    progress.console.print(f"{bench.key} × {key}: {summaries[-1].note}")
+    console.print(summary_table(summaries))
     return summaries
 
 
@@ -215,11 +211,37 @@ def calc(
     model: ModelOption = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
     subset: Annotated[int | None, typer.Option(help="Only the first N systems.")] = None,
+    engine: EngineOption = Engine.LOCAL,
+    address: AddressOption = None,
+    workers: WorkersOption = None,
+    force: ForceOption = False,
+    retry_failed: RetryFailedOption = False,
+    timeout: TimeoutOption = None,
+    batch_size: BatchOption = DEFAULT_BATCH_SIZE,
 ) -> None:
-    """Run models on benchmarks and write landing Parquet parts (never the warehouse)."""
+    """Run models on benchmarks and write landing Parquet parts (never the warehouse).
+
+    Done tasks are skipped and a killed run continues where it stopped (unless --force).
+    """
     benchmarks = _select_benchmarks(benchmark, category)
     models = [registry.get_model(name) for name in model] if model else registry.default_models()
-    _calc(benchmarks, models, landing=landing_dir(warehouse), device=device, subset=subset)
+    options = calc_options(
+        engine=engine,
+        address=address,
+        workers=workers,
+        force=force,
+        retry_failed=retry_failed,
+        timeout=timeout,
+        batch_size=batch_size,
+    )
+    _calc(
+        benchmarks,
+        models,
+        landing=landing_dir(warehouse),
+        device=device,
+        subset=subset,
+        options=options,
+    )
 
 
 def _ingest(warehouse: Path, paths: list[Path]) -> int:
@@ -383,14 +405,26 @@ def run(
     model: ModelOption = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
     subset: Annotated[int | None, typer.Option(help="Only the first N systems.")] = None,
+    engine: EngineOption = Engine.LOCAL,
+    address: AddressOption = None,
+    workers: WorkersOption = None,
+    force: ForceOption = False,
+    timeout: TimeoutOption = None,
 ) -> None:
     """Calc, ingest and print the leaderboard (default: quick benchmarks, default models)."""
     benchmarks = _select_benchmarks(benchmark, category)
     models = [registry.get_model(name) for name in model] if model else registry.default_models()
     landing = landing_dir(warehouse)
-    summaries = _calc(benchmarks, models, landing=landing, device=device, subset=subset)
+    options = calc_options(
+        engine=engine, address=address, workers=workers, force=force, timeout=timeout
+    )
+    summaries = _calc(
+        benchmarks, models, landing=landing, device=device, subset=subset, options=options
+    )
     code = _ingest(
-        warehouse, [s.part for s in summaries] + sorted(landing.glob("*__references.parquet"))
+        warehouse,
+        [part for s in summaries for part in s.parts]
+        + sorted(landing.glob("*__references.parquet")),
     )
     _show_leaderboard(warehouse, None)
     raise typer.Exit(code)

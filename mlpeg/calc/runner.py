@@ -1,8 +1,12 @@
-"""The shared runner: one benchmark × one model → one landing Parquet part.
+"""The shared runner: one benchmark × one model → landing Parquet parts of one run.
 
-It builds the model's calculator once, runs every task, times each, turns exceptions and
-non-finite results into failed rows and unsupported elements into unsupported rows, and
-writes the part atomically. It never opens the warehouse.
+It plans the run from what the landing folder already holds (:mod:`mlpeg.calc.resume`:
+skip what is done, continue a killed run under its id), then hands the remaining tasks to
+an engine (:mod:`mlpeg.calc.engines`: ``local`` in this process, or ``ray`` actors) that
+evaluates them (:mod:`mlpeg.calc.execute`: failures and unsupported elements become rows,
+single points are batched where the model allows) and writes parts as it goes
+(:mod:`mlpeg.calc.parts`), so a killed run keeps what it has written. It never opens the
+warehouse.
 """
 
 from __future__ import annotations
@@ -13,26 +17,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from mlpeg import __version__
-from mlpeg.calc.tasks import Reference, Task, TaskResult, settings_hash
+from mlpeg.calc.execute import DEFAULT_BATCH_SIZE, check_finite
+from mlpeg.calc.parts import DEFAULT_FLUSH_ROWS, DEFAULT_FLUSH_SECONDS, RunInfo
+from mlpeg.calc.resume import calc_lock, carried_rows, latest_run, plan_run
+from mlpeg.calc.tasks import Reference, Task
 from mlpeg.catalog import Benchmark
 from mlpeg.enums import PartKind, State
-from mlpeg.landing import (
-    PREDICTIONS_SCHEMA,
-    REFERENCES_SCHEMA,
-    new_run_id,
-    run_metadata,
-    utc_now,
-    write_part,
-)
-from mlpeg.models.registry import ModelSpec, make_calculator, resolve_device
+from mlpeg.errors import MlpegError
+from mlpeg.landing import REFERENCES_SCHEMA, utc_now, write_part
+from mlpeg.models.registry import ModelSpec, resolve_device
 from mlpeg.paths import REPO_ROOT
-from mlpeg.structures import atoms_to_row
 
 #: Packages whose versions are recorded with every run.
 TRACKED_PACKAGES = (
@@ -47,6 +45,12 @@ TRACKED_PACKAGES = (
     "dftd3",
     "numpy",
 )
+
+#: Engines ``run_tasks`` knows.
+ENGINES = ("local", "ray")
+
+#: Kept for callers of the former private name.
+_check_finite = check_finite
 
 
 def package_versions() -> dict[str, str]:
@@ -76,61 +80,79 @@ def code_version() -> str | None:
 
 
 @dataclass(frozen=True)
+class CalcOptions:
+    """How to run: engine, resuming, faults and batching.
+
+    Parameters
+    ----------
+    engine
+        ``local`` (this process) or ``ray`` (one actor per worker).
+    force
+        Compute everything in a new run, even what the landing folder already holds.
+    retry_failed
+        Recompute the failed tasks of the latest run (a new run carries the rest over).
+    timeout
+        Seconds one task may take before it is stopped and recorded as failed; the
+        model then runs in a worker process. None: no limit, in this process.
+    batch_size
+        Most structures per batched forward pass (1: no batching).
+    workers
+        Ray actors (default: one per CPU, or per GPU with ``--device cuda``).
+    address
+        Ray cluster to join (``auto``, ``ray://host:10001``); None starts a local one.
+    flush_rows, flush_seconds
+        Write a part every this many rows or seconds (what a crash can lose at most).
+    """
+
+    engine: str = "local"
+    force: bool = False
+    retry_failed: bool = False
+    timeout: float | None = None
+    batch_size: int = DEFAULT_BATCH_SIZE
+    workers: int | None = None
+    address: str | None = None
+    flush_rows: int = DEFAULT_FLUSH_ROWS
+    flush_seconds: float = DEFAULT_FLUSH_SECONDS
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise MlpegError(f"Unknown engine '{self.engine}'; choose one of {', '.join(ENGINES)}.")
+        if self.timeout is not None and self.timeout <= 0:
+            raise MlpegError(f"--timeout must be a positive number of seconds, not {self.timeout}.")
+        if self.workers is not None and self.workers < 1:
+            raise MlpegError(f"--workers must be at least 1, not {self.workers}.")
+
+
+@dataclass(frozen=True)
 class RunSummary:
-    """Counts of one benchmark × model run."""
+    """What one benchmark × model calc did.
+
+    ``n_ok``, ``n_failed`` and ``n_unsupported`` count the tasks computed in this call;
+    ``n_skipped`` those whose result was already in the landing folder.
+    """
 
     model_key: str
     benchmark_key: str
-    part: Path
+    part: Path | None
     n_ok: int
     n_failed: int
     n_unsupported: int
     wall_time_s: float
+    n_skipped: int = 0
+    run_id: str = ""
+    parts: tuple[Path, ...] = ()
+    resumed: bool = False
+    note: str = ""
 
+    @property
+    def n_computed(self) -> int:
+        """Tasks computed in this call (ok, failed or unsupported)."""
+        return self.n_ok + self.n_failed + self.n_unsupported
 
-def _check_finite(result: TaskResult) -> str | None:
-    if result.energy is not None and not np.isfinite(result.energy):
-        return "non-finite energy"
-    for name in ("forces", "stress"):
-        value = getattr(result, name)
-        if value is not None and not np.all(np.isfinite(value)):
-            return f"non-finite {name}"
-    if any(not np.isfinite(v) for v in result.properties.values()):
-        return "non-finite property"
-    return None
-
-
-def _row(
-    task: Task,
-    *,
-    state: State,
-    result: TaskResult | None,
-    error: str | None,
-    wall_time_s: float,
-    common: dict[str, Any],
-) -> dict[str, Any]:
-    result = result or TaskResult()
-    return {
-        **common,
-        "system": task.system,
-        "role": task.role,
-        "task": task.kind.name,
-        "settings_hash": settings_hash(task.kind),
-        "structure": atoms_to_row(task.atoms),
-        "frames": [atoms_to_row(frame) for frame in result.frames],
-        "energy": result.energy if state == State.OK else None,
-        "forces": result.forces.tolist()
-        if state == State.OK and result.forces is not None
-        else None,
-        "stress": result.stress.tolist()
-        if state == State.OK and result.stress is not None
-        else None,
-        "properties": list(result.properties.items()) if state == State.OK else [],
-        "state": str(state),
-        "error": error,
-        "wall_time_s": wall_time_s,
-        "computed_at": utc_now(),
-    }
+    @property
+    def structures_per_s(self) -> float:
+        """Computed tasks per second of wall time."""
+        return self.n_computed / self.wall_time_s if self.wall_time_s > 0 else 0.0
 
 
 def run_tasks(
@@ -141,8 +163,9 @@ def run_tasks(
     landing: Path,
     device: str | None = None,
     on_task_done: Callable[[], None] | None = None,
+    options: CalcOptions | None = None,
 ) -> RunSummary:
-    """Run every task with one model and write one landing part.
+    """Run every task not yet done with one model, writing landing parts as it goes.
 
     Parameters
     ----------
@@ -157,95 +180,78 @@ def run_tasks(
     device
         ``auto``, ``cpu`` or ``cuda``; the model entry's device when None.
     on_task_done
-        Called after each task (progress bars).
+        Called once per task, skipped ones included (progress bars).
+    options
+        Engine, resume, timeout and batching (:class:`CalcOptions`).
 
     Returns
     -------
     RunSummary
-        Where the part went and how many tasks ended in each state.
+        The run's parts and how many tasks ended in each state.
     """
+    from mlpeg.calc.engines import run_engine
+
+    clock = time.perf_counter()
+    options = options or CalcOptions()
     with_d3 = spec.needs_d3(benchmark.dispersion)
     model_key = spec.key(with_d3=with_d3)
-    run_id = new_run_id()
-    started_at = utc_now()
     resolved = resolve_device(device or spec.device)
-    common = {"run_id": run_id, "model_key": model_key, "benchmark_key": benchmark.key}
-    supported = [spec.supports(task.atoms.numbers) for task in tasks]
-    calc = None
-    calc_error = None
-    if any(supported):
-        try:
-            calc = make_calculator(spec, with_d3=with_d3, device=resolved)
-        except Exception as exc:  # a model that cannot load fails every task, visibly
-            calc_error = f"model could not be built: {type(exc).__name__}: {exc}"
-    rows = []
-    clock = time.perf_counter()
-    for task, is_supported in zip(tasks, supported, strict=True):
-        start = time.perf_counter()
-        result, error = None, None
-        if not is_supported:
-            state = State.UNSUPPORTED
-            missing = sorted(set(task.atoms.get_chemical_symbols()) - {s for s in _symbols(spec)})
-            error = f"elements not supported by {spec.name}: {', '.join(missing)}"
-        elif calc is None:
-            state, error = State.FAILED, calc_error
-        else:
-            atoms = task.atoms.copy()
-            atoms.calc = calc
-            try:
-                result = task.kind.run(atoms)
-                error = _check_finite(result)
-                state = State.FAILED if error else State.OK
-            except Exception as exc:
-                state, error = State.FAILED, f"{type(exc).__name__}: {exc}"
-        rows.append(
-            _row(
-                task,
-                state=state,
-                result=result,
-                error=error,
-                wall_time_s=time.perf_counter() - start,
-                common=common,
-            )
+    counts = {str(state): 0 for state in State}
+
+    def report(states: Sequence[str]) -> None:
+        for state in states:
+            counts[state] += 1
+            if on_task_done is not None:
+                on_task_done()
+
+    with calc_lock(landing, benchmark.key, model_key):
+        plan = plan_run(
+            tasks,
+            latest_run(landing, benchmark.key, model_key),
+            force=options.force,
+            retry_failed=options.retry_failed,
         )
-        if on_task_done is not None:
-            on_task_done()
-    ended_at = utc_now()
-    run = run_metadata(
-        run_id=run_id,
-        model_key=model_key,
-        benchmark_key=benchmark.key,
-        started_at=started_at,
-        ended_at=ended_at,
-        device=resolved,
-        dtype=spec.dtype,
-        versions=package_versions(),
-        code_version=code_version(),
-    )
-    table = pa.Table.from_pylist(rows, schema=PREDICTIONS_SCHEMA)
-    part = write_part(
-        table,
-        kind=PartKind.PREDICTIONS,
-        folder=landing,
-        name=f"{benchmark.key}__{model_key}__{run_id}",
-        run=run,
-    )
-    states = [row["state"] for row in rows]
+        for _ in plan.skipped:
+            if on_task_done is not None:
+                on_task_done()
+        run = RunInfo(
+            run_id=plan.run_id,
+            model_key=model_key,
+            benchmark_key=benchmark.key,
+            started_at=utc_now(),
+            device=resolved,
+            dtype=spec.dtype,
+            versions=package_versions(),
+            code_version=code_version(),
+        )
+        new_parts: list[Path] = []
+        if plan.todo or plan.carry_keys:
+            new_parts = run_engine(
+                plan.todo,
+                carried_rows(plan),
+                spec=spec,
+                with_d3=with_d3,
+                device=resolved,
+                run=run,
+                landing=landing,
+                options=options,
+                report=report,
+            )
+    parts = tuple(plan.earlier_parts) + tuple(new_parts)
     return RunSummary(
         model_key=model_key,
         benchmark_key=benchmark.key,
-        part=part,
-        n_ok=states.count(State.OK),
-        n_failed=states.count(State.FAILED),
-        n_unsupported=states.count(State.UNSUPPORTED),
+        part=parts[-1] if parts else None,
+        n_ok=counts[State.OK],
+        n_failed=counts[State.FAILED],
+        n_unsupported=counts[State.UNSUPPORTED],
         wall_time_s=time.perf_counter() - clock,
+        n_skipped=len(plan.skipped),
+        run_id=plan.run_id,
+        parts=parts,
+        resumed=plan.resumed,
+        note=plan.note,
     )
-
-
-def _symbols(spec: ModelSpec) -> list[str]:
-    from mlpeg.models.registry import element_symbols
-
-    return element_symbols(spec)
 
 
 def write_references(

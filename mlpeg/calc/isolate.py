@@ -1,0 +1,175 @@
+"""Run a model in a child process, so a task that hangs or kills its process is recorded.
+
+With a per-task timeout the engine cannot stop a computation stuck inside compiled code
+from the same process, so the model lives in a worker process (started with ``spawn``, so
+no torch state is shared) that loads it once and evaluates groups of tasks sent over a
+pipe. A group that outlasts its time (timeout × its size), or a worker that dies (a
+segfault, the out-of-memory killer), stops the worker; a group of several tasks is then
+redone one task at a time in a fresh worker, and the single task that still times out or
+kills its worker becomes a failed row. The parent writes every row, so nothing written
+is lost when the model process dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import signal
+import time
+from collections.abc import Iterator, Sequence
+from multiprocessing.connection import Connection
+from typing import Any
+
+from mlpeg.calc.execute import Evaluator, RunContext, failed_row
+from mlpeg.calc.tasks import Task
+
+#: Seconds a worker may take to start and build its model.
+LOAD_TIMEOUT_S = 900.0
+
+
+class WorkerLost(Exception):
+    """The worker did not answer in time, or died; ``reason`` says which."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _serve(connection: Connection, options: dict[str, Any]) -> None:
+    """Child process: build the evaluator, then answer groups of tasks until told to stop."""
+    evaluator = Evaluator(**options)
+    evaluator.load()
+    connection.send(("ready", evaluator.batched))
+    while True:
+        message = connection.recv()
+        if message is None:
+            return
+        tasks, context = message
+        rows = [row for group in evaluator.rows(tasks, context) for row in group]
+        connection.send(("rows", rows))
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "did not exit"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+class IsolatedEvaluator:
+    """An :class:`Evaluator` in a worker process, with a per-task timeout.
+
+    Parameters
+    ----------
+    timeout
+        Seconds one task may take; None waits forever (the worker still isolates crashes).
+    **options
+        Passed to :class:`Evaluator` in the worker.
+    """
+
+    def __init__(self, *, timeout: float | None, **options: Any):
+        self.timeout = timeout
+        self.options = options
+        self._context = multiprocessing.get_context("spawn")
+        self._process: Any = None
+        self._connection: Connection | None = None
+        self.batch_size = options.get("batch_size", 1)
+        #: How many worker processes were started (1 + restarts after losses).
+        self.starts = 0
+        self._batched = False
+
+    def _start(self) -> None:
+        self.starts += 1
+        parent, child = self._context.Pipe()
+        self._process = self._context.Process(
+            target=_serve, args=(child, self.options), daemon=True, name="mlpeg-model"
+        )
+        self._process.start()
+        child.close()
+        self._connection = parent
+        self._batched = bool(self._receive(LOAD_TIMEOUT_S, "building the model"))
+
+    def _receive(self, seconds: float | None, what: str) -> Any:
+        assert self._connection is not None
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while True:
+            wait = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
+            try:
+                if self._connection.poll(max(wait, 0.0)):
+                    return self._connection.recv()[1]
+            except (EOFError, OSError):
+                self._process.join(5)
+                code = self._process.exitcode
+                self.stop()
+                raise WorkerLost(
+                    f"model process died while {what} ({_describe_exit(code)})"
+                ) from None
+            if not self._process.is_alive():
+                self._process.join(5)
+                code = self._process.exitcode
+                self.stop()
+                raise WorkerLost(f"model process died while {what} ({_describe_exit(code)})")
+            if deadline is not None and time.monotonic() >= deadline:
+                self.stop()
+                raise WorkerLost(f"timed out after {seconds:g} s while {what}")
+
+    def stop(self) -> None:
+        """Stop the worker (politely, then by force)."""
+        if self._process is None:
+            return
+        if self._connection is not None:
+            try:
+                if self._process.is_alive():
+                    self._connection.send(None)
+            except (OSError, BrokenPipeError):
+                pass
+            self._connection.close()
+        self._process.join(2)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(5)
+        self._process = None
+        self._connection = None
+
+    def _evaluate(self, tasks: list[Task], context: RunContext) -> list[dict]:
+        if self._process is None:
+            self._start()
+        assert self._connection is not None
+        self._connection.send((tasks, context))
+        seconds = None if self.timeout is None else self.timeout * len(tasks)
+        what = "computing" if len(tasks) > 1 else f"computing {tasks[0].system}/{tasks[0].role}"
+        return self._receive(seconds, what)
+
+    def groups(self, tasks: Sequence[Task]) -> list[list[Task]]:
+        """Split tasks into groups sent to the worker together (batches if it batches)."""
+        size = max(1, self.batch_size) if self._batched else 1
+        return [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
+
+    def rows(self, tasks: Sequence[Task], context: RunContext) -> Iterator[list[dict]]:
+        """Yield rows group by group; a lost worker turns its single task into a failed row."""
+        if self._process is None and tasks:
+            with contextlib.suppress(WorkerLost):  # the first group retries and records it
+                self._start()
+        for group in self.groups(tasks):
+            start = time.perf_counter()
+            try:
+                yield self._evaluate(group, context)
+                continue
+            except WorkerLost as lost:
+                if len(group) == 1:
+                    yield [failed_row(group[0], context, lost.reason, time.perf_counter() - start)]
+                    continue
+            for task in group:  # find which task of the group was at fault
+                start = time.perf_counter()
+                try:
+                    yield self._evaluate([task], context)
+                except WorkerLost as lost:
+                    yield [failed_row(task, context, lost.reason, time.perf_counter() - start)]
+
+    def close(self) -> None:
+        """Stop the worker."""
+        self.stop()
