@@ -103,6 +103,7 @@ class Benchmark:
     folder: Path
     metrics: tuple[Metric, ...]
     dispersion: str = "none"
+    structures: int | None = None
     doi: str = ""
     docs: str = ""
     data: dict[str, Any] = field(default_factory=dict)

@@ -114,14 +114,16 @@ def list_benchmarks(
 
         raise typer.Exit(check_against_ml_peg(check_against, console))
     table = Table(title="Benchmarks", header_style="bold")
-    for column in ("category", "benchmark", "title", "metrics", "cost", "level of theory"):
-        table.add_column(column)
+    for column in ("category", "benchmark", "title", "metrics", "structures", "cost"):
+        table.add_column(column, justify="right" if column == "structures" else "left")
+    table.add_column("level of theory")
     for bench in catalog.benchmarks().values():
         table.add_row(
             bench.category,
             bench.key,
             bench.title,
             ", ".join(m.key for m in bench.metrics),
+            f"{bench.structures:,}" if bench.structures else "–",
             bench.cost,
             bench.level_of_theory,
         )
@@ -179,9 +181,15 @@ def _calc(
         for bench in benchmarks:
             module = bench.calc_module()
             write_references(module.references(), bench, landing=landing)
+            if hasattr(module, "reactions"):  # reaction-energy benchmarks: stoichiometry part
+                from mlpeg.reactions import write_reactions
+
+                write_reactions(module.reactions(), bench, landing=landing)
             tasks = module.tasks()
             if subset:
                 keep = list(dict.fromkeys(task.system for task in tasks))[:subset]
+                if hasattr(module, "reactions"):  # the species of the first N reactions
+                    keep = [name for r in module.reactions()[:subset] for name, _ in r.species]
                 tasks = [task for task in tasks if task.system in keep]
             for spec in models:
                 key = spec.key(with_d3=spec.needs_d3(bench.dispersion))
@@ -424,7 +432,8 @@ def run(
     code = _ingest(
         warehouse,
         [part for s in summaries for part in s.parts]
-        + sorted(landing.glob("*__references.parquet")),
+        + sorted(landing.glob("*__references.parquet"))
+        + sorted(landing.glob("*__reactions.parquet")),
     )
     _show_leaderboard(warehouse, None)
     raise typer.Exit(code)

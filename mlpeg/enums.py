@@ -33,6 +33,7 @@ class PartKind(StrEnum):
 
     PREDICTIONS = "predictions"
     REFERENCES = "references"
+    REACTIONS = "reactions"
 
 
 @unique

@@ -60,9 +60,22 @@ REFERENCES_SCHEMA = pa.schema(
     ]
 )
 
+#: Stoichiometry of reaction-energy benchmarks: a reaction's energy is the sum of
+#: coefficient × energy over its species (a species is a predictions ``system``).
+REACTIONS_SCHEMA = pa.schema(
+    [
+        ("benchmark_key", pa.string()),
+        ("reaction", pa.string()),
+        ("subset", pa.string()),
+        ("species", pa.string()),
+        ("coefficient", pa.float64()),
+    ]
+)
+
 SCHEMAS: dict[PartKind, pa.Schema] = {
     PartKind.PREDICTIONS: PREDICTIONS_SCHEMA,
     PartKind.REFERENCES: REFERENCES_SCHEMA,
+    PartKind.REACTIONS: REACTIONS_SCHEMA,
 }
 
 

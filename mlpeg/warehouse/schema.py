@@ -220,11 +220,14 @@ order by overall desc nulls last, overall_scores.model_key;
 def _install_views(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_symbols_macro())
     con.execute(_unit_macros())
-    for path in sorted(SQL_DIR.glob("macros*.sql")):  # shared macros, e.g. macros_reactions.sql
-        _run_sql_file(con, path)
+    _run_sql_file(con, SQL_DIR / "macros.sql")
     views = sorted((SQL_DIR / "views").glob("*.sql"))
     # Base views first, then each benchmark's views, then the unions and scoring on top.
     _run_sql_file(con, views[0])
+    # Shared table macros (e.g. macros_reactions.sql) read the base views, and DuckDB binds a
+    # table macro's tables when it is created, so they come after the base views.
+    for path in sorted(SQL_DIR.glob("macros_*.sql")):
+        _run_sql_file(con, path)
     for benchmark in catalog.benchmarks().values():
         if not benchmark.views_sql.is_file():
             raise ConfigError(f"Benchmark {benchmark.key} has no views.sql in {benchmark.folder}.")

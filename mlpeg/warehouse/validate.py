@@ -242,3 +242,23 @@ def validate_references(path: Path, table: pa.Table, *, known_benchmarks: set[st
     keys = table.select(["benchmark_key", "system", "quantity"])
     if keys.group_by(keys.column_names).aggregate([]).num_rows != table.num_rows:
         _reject(path, "a (benchmark, system, quantity) appears twice", field="system")
+
+
+def validate_reactions(path: Path, table: pa.Table, *, known_benchmarks: set[str]) -> None:
+    """Check a reactions (stoichiometry) part; raise :class:`PartRejected` on the first problem."""
+    _check_not_null(path, table, ["benchmark_key", "reaction", "species", "coefficient"])
+    benchmarks = set(pc.unique(table.column("benchmark_key")).to_pylist())
+    for benchmark in benchmarks - known_benchmarks:
+        row = _first_true(pc.equal(table.column("benchmark_key"), benchmark))
+        _reject(path, f"unknown benchmark {benchmark!r}", row, "benchmark_key")
+    row = _first_true(pc.invert(pc.is_finite(table.column("coefficient"))))
+    if row is not None:
+        _reject(path, "is not finite (NaN or inf)", row, "coefficient")
+    keys = table.select(["benchmark_key", "reaction", "species"])
+    if keys.group_by(keys.column_names).aggregate([]).num_rows != table.num_rows:
+        _reject(path, "a (benchmark, reaction, species) appears twice", field="species")
+    reactions = table.select(["benchmark_key", "reaction"])
+    with_subset = table.select(["benchmark_key", "reaction", "subset"])
+    n_reactions = reactions.group_by(reactions.column_names).aggregate([]).num_rows
+    if with_subset.group_by(with_subset.column_names).aggregate([]).num_rows != n_reactions:
+        _reject(path, "a reaction is given more than one subset", field="subset")
