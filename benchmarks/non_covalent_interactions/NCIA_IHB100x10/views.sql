@@ -1,0 +1,11 @@
+create schema if not exists ncia_ihb100x10;
+
+-- grain: one row per (model, dimer at one distance); E_int = E(dimer) − E(monomers)
+create or replace view ncia_ihb100x10.points as
+select * from reaction_points_kcal_per_mol('NCIA_IHB100x10', 'interaction_energy');
+
+-- grain: one row per (model, metric)
+create or replace view ncia_ihb100x10.metrics as
+select model_key, 'MAE' as metric_key, ok_mae(pred, ref, state) as value
+from ncia_ihb100x10.points
+group by model_key;
