@@ -10,7 +10,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mlpeg.importers.metrics_check import compare
-from mlpeg.importers.ml_peg import FileStatus, ImportReport, ModelStatus, plan_import, run_import
+from mlpeg.importers.ml_peg import (
+    FileStatus,
+    ImportReport,
+    ModelStatus,
+    find_outputs,
+    plan_import,
+    run_import,
+)
 from mlpeg.paths import landing_dir
 
 #: Skipped files and notes listed one per line before the rest are counted.
@@ -93,6 +100,7 @@ def import_ml_peg(warehouse: Path, root: Path, *, known_models_only: bool, conso
     """
     from mlpeg.warehouse.connect import writer
 
+    find_outputs(root)  # a wrong folder is reported before the warehouse is opened
     with writer(warehouse) as con:
         plan = plan_import(con, root)
         progress = Progress(
