@@ -12,14 +12,18 @@ TINY_ELEMENTS = (1, 6, 7, 8)
 
 def tiny_mace_file(folder: Path, *, seed: int = 0, dtype: str = "float64") -> Path:
     """Save a two-interaction MACE with random weights and return the model file."""
-    import mace.calculators  # noqa: F401  (imports e3nn safely under torch >= 2.6)
+    import mace.calculators  # noqa: F401  (first: it imports e3nn safely under torch >= 2.6)
     import torch
-    from e3nn import o3
     from mace import modules
 
     torch.manual_seed(seed)
+    import e3nn
+    from e3nn import o3
+
     previous = torch.get_default_dtype()
     torch.set_default_dtype(getattr(torch, dtype))
+    jit = e3nn.get_optimization_defaults()["jit_script_fx"]
+    e3nn.set_optimization_defaults(jit_script_fx=False)  # TorchScript compiling takes seconds
     try:
         model = modules.ScaleShiftMACE(
             atomic_inter_scale=1.0,
@@ -27,15 +31,15 @@ def tiny_mace_file(folder: Path, *, seed: int = 0, dtype: str = "float64") -> Pa
             r_max=4.0,
             num_bessel=4,
             num_polynomial_cutoff=5,
-            max_ell=2,
+            max_ell=1,
             interaction_cls=modules.interaction_classes["RealAgnosticResidualInteractionBlock"],
             interaction_cls_first=modules.interaction_classes[
                 "RealAgnosticResidualInteractionBlock"
             ],
             num_interactions=2,
             num_elements=len(TINY_ELEMENTS),
-            hidden_irreps=o3.Irreps("8x0e + 8x1o"),
-            MLP_irreps=o3.Irreps("8x0e"),
+            hidden_irreps=o3.Irreps("4x0e + 4x1o"),
+            MLP_irreps=o3.Irreps("4x0e"),
             atomic_energies=np.array([-13.6, -1029.0, -1485.0, -2042.0]),
             avg_num_neighbors=4.0,
             atomic_numbers=list(TINY_ELEMENTS),
@@ -44,6 +48,7 @@ def tiny_mace_file(folder: Path, *, seed: int = 0, dtype: str = "float64") -> Pa
         )
     finally:
         torch.set_default_dtype(previous)
+        e3nn.set_optimization_defaults(jit_script_fx=jit)
     path = folder / f"tiny-mace-{dtype}.model"
     torch.save(model, path)
     return path

@@ -248,16 +248,16 @@ def batch_evaluator(calc: Calculator) -> BatchEvaluator | None:
     from ase.calculators.mixing import LinearCombinationCalculator
 
     if isinstance(calc, LinearCombinationCalculator):
-        weights = list(getattr(calc, "weights", [1.0] * len(calc.calcs)))
+        calcs, weights = list(calc.mixer.calcs), list(calc.mixer.weights)
         batched = [
             (i, evaluator)
-            for i, sub in enumerate(calc.calcs)
+            for i, sub in enumerate(calcs)
             if (evaluator := batch_evaluator(sub)) is not None
         ]
         if len(batched) != 1:
             return None
         index, evaluator = batched[0]
-        pairs = enumerate(zip(weights, calc.calcs, strict=True))
+        pairs = enumerate(zip(weights, calcs, strict=True))
         extras = [(weight, sub) for i, (weight, sub) in pairs if i != index]
         return SumBatch(evaluator, extras, weights[index])
     prepared = _Prepared()
