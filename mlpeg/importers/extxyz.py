@@ -334,7 +334,7 @@ def parse_frames(text: str, path: Path) -> list[Frame]:
     Returns
     -------
     list[Frame]
-        The frames in file order (blank lines between frames are skipped).
+        The frames in file order.
 
     Raises
     ------
@@ -346,8 +346,12 @@ def parse_frames(text: str, path: Path) -> list[Frame]:
     position = 0
     while position < len(lines):
         if not lines[position].strip():
-            position += 1
-            continue
+            # ASE stops reading at a blank line; trailing ones are harmless, but content
+            # after one would be silently lost, so it is an error here.
+            rest = next((i for i in range(position, len(lines)) if lines[i].strip()), None)
+            if rest is None:
+                break
+            raise _fail(path, position + 1, "blank line before more content (ASE stops there)")
         frame, position = _frame(path, lines, position)
         frames.append(frame)
     if not frames:
