@@ -65,6 +65,38 @@ class Reaction:
     quantity: str | None = None
 
 
+#: Vacuum on each side of a molecule's box (Å): images are 2 × 10 Å apart, beyond the cutoffs
+#: of the models here (CHGNet 6 Å, MACE 5–6 Å).
+VACUUM = 10.0
+
+
+def in_vacuum_box(atoms: Atoms, vacuum: float = VACUUM) -> Atoms:
+    """Return a molecule centred in a box with ``vacuum`` Å on each side, still non-periodic.
+
+    Models that read only positions (MACE, orb, D3) ignore the box; models that always build
+    a periodic graph (CHGNet, through pymatgen) need a cell and see no periodic image within
+    their cutoff. Periodic structures and molecules that already have a cell are returned
+    unchanged.
+
+    Parameters
+    ----------
+    atoms
+        The structure.
+    vacuum
+        Vacuum on each side, in Å.
+
+    Returns
+    -------
+    ase.Atoms
+        A copy (or ``atoms`` itself when it is left unchanged).
+    """
+    if atoms.pbc.any() or atoms.cell.rank > 0:
+        return atoms
+    boxed = atoms.copy()
+    boxed.center(vacuum=vacuum)
+    return boxed
+
+
 def combine_species(pairs: Sequence[tuple[str, float]]) -> tuple[tuple[str, float], ...]:
     """Sum the coefficients of a species listed more than once, keeping first-seen order."""
     totals: dict[str, float] = {}
@@ -111,9 +143,9 @@ class ReactionData:
         return list(dict.fromkeys(s for r in self.reactions for s, _ in r.species))
 
     def tasks(self) -> list[Task]:
-        """One energy single point per species, in first-use order."""
+        """One energy single point per species, in first-use order (molecules boxed)."""
         return [
-            Task(name, SPECIES_ROLE, self.structures[name], SinglePoint(("energy",)))
+            Task(name, SPECIES_ROLE, in_vacuum_box(self.structures[name]), SinglePoint(("energy",)))
             for name in self.species_names()
         ]
 
