@@ -90,7 +90,7 @@ def test_comment_parser_reads_what_ase_writes_as_ase_does(info, lattice):
 
 
 @settings(max_examples=400, deadline=None)
-@given(line=st.text(alphabet=" =\",abcT1.5-_'[]{}\\\tLatice", max_size=40))
+@given(line=st.text(alphabet=" =\",abcTE+01.5-_'[]{}\\\tLatice", max_size=40))
 def test_comment_parser_matches_ase_on_any_line(line):
     assume(line.strip())
     try:

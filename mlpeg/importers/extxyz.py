@@ -186,6 +186,8 @@ def _energy(path: Path, line: int, value: Any) -> float:
 #: (escapes, brackets, single quotes, bare keys) go to ASE's character-by-character parser.
 _PAIR = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_\-]*)=(?:"([^"\\\[\]{}\']*)"|([^\s"\\\[\]{}\'=]+))')
 _VALUE_PARTS = re.compile(r"[^\s,]+")
+_INTEGER = re.compile(r"[+-]?[0-9]+\Z")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
 _STRING_BOOLEANS = {
     "T": True,
     "F": False,
@@ -202,6 +204,11 @@ def _converted(key: str, value: str) -> Any:
     """Turn one comment-line value into what ASE's ``key_val_str_to_dict`` makes of it."""
     if key.lower() in UNPROCESSED_KEYS:
         return value
+    if key not in SPECIAL_3_3_KEYS:  # plain numbers, the common case, without numpy
+        if _INTEGER.match(value) and -(2**63) <= (integer := int(value)) < 2**63:
+            return np.int64(integer)  # what np.array([value], dtype=int)[0] gives
+        if _FLOAT.match(value):
+            return np.float64(float(value))
     parts = _VALUE_PARTS.findall(value)
     converted: Any = value
     try:

@@ -341,22 +341,19 @@ def _register(con: duckdb.DuckDBPyConnection, jobs: list[ModelJob], root: Path) 
     new = {job.model_key: job for job in jobs if not job.is_known}
     if not new:
         return set()
-    con.execute("begin transaction")
-    con.executemany(
+    con.execute(
         "insert or ignore into models (model_key, base_model, family, checkpoint, dispersion, "
-        "training_sets, notes, is_test_only) values (?, ?, ?, ?, 'unknown', [], ?, false)",
+        "training_sets, notes, is_test_only) "
+        "select unnest(?::varchar[]), unnest(?::varchar[]), ?, 'ml-peg:' || unnest(?::varchar[]), "
+        "'unknown', [], ?, false",
         [
-            [
-                key,
-                job.folder.name,
-                IMPORTED_FAMILY,
-                f"ml-peg:{job.folder.name}",
-                f"imported from ML-PEG calc outputs in {root}",
-            ]
-            for key, job in new.items()
+            list(new),
+            [job.folder.name for job in new.values()],
+            IMPORTED_FAMILY,
+            [job.folder.name for job in new.values()],
+            f"imported from ML-PEG calc outputs in {root}",
         ],
     )
-    con.execute("commit")
     return set(new)
 
 
