@@ -138,6 +138,16 @@ def file_sha256(path: Path) -> str:
     return _sha256_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
 
 
+def _short(path: Path) -> str:
+    """Show a local path briefly: relative to the data mirror or the home folder."""
+    mirror = os.environ.get("MLPEG_DATA_MIRROR")
+    if mirror and path.is_relative_to(mirror):
+        return f"data mirror: {path.relative_to(mirror)}"
+    if path.is_relative_to(Path.home()):
+        return f"~/{path.relative_to(Path.home())}"
+    return str(path)
+
+
 @functools.cache
 def host_reachable(host: str) -> bool:
     """Return whether ``host`` accepts a TCP connection on port 443 (probed once)."""
@@ -168,7 +178,7 @@ def download_availability(
         ``(available, why)``: cached, downloadable on first use, or neither.
     """
     if cached is not None:
-        return True, f"weights at {cached}"
+        return True, f"weights at {_short(cached)}"
     host = urllib.parse.urlsplit(url).netloc
     if host_reachable(host):
         return True, f"weights download from {host} on first use"

@@ -110,4 +110,17 @@ def add_d3(calc: Calculator, *, device: str = "cpu", **settings: object) -> Calc
     **settings
         ``damping``, ``functional``, ``cutoff`` and ``backend`` for :func:`d3_calculator`.
     """
-    return SumCalculator([calc, d3_calculator(device=device, **settings)])
+    return ModelPlusD3([calc, d3_calculator(device=device, **settings)])
+
+
+class ModelPlusD3(SumCalculator):
+    """A model plus D3 that, like the model, recomputes when only charge or spin change."""
+
+    def check_state(self, atoms, tol=1e-15):
+        """Positions, numbers, cell and pbc as usual; total charge and spin as well."""
+        from mlpeg.models.prepare import charge_spin_changed
+
+        changes = super().check_state(atoms, tol=tol)
+        if not changes and charge_spin_changed(self.atoms, atoms):
+            changes.append("info")
+        return changes

@@ -15,6 +15,7 @@ from typing import Any
 
 from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
+from ase.outputs import all_outputs
 
 from mlpeg.errors import MlpegError
 
@@ -55,6 +56,17 @@ def charge_and_spin(info: dict[str, Any]) -> tuple[int, int]:
     if values[1] < 1:
         raise MlpegError(f"atoms.info['spin'] = {spin!r}: a spin multiplicity is at least 1.")
     return values[0], values[1]
+
+
+def charge_spin_changed(previous: Atoms | None, atoms: Atoms) -> bool:
+    """Return whether ``atoms`` differs from ``previous`` in total charge or spin.
+
+    ASE calculators reuse results while positions, numbers, cell and pbc stay the same;
+    a cation and its neutral molecule at one geometry must not share a result.
+    """
+    if previous is None:
+        return False
+    return charge_and_spin(previous.info) != charge_and_spin(atoms.info)
 
 
 def with_charge_and_spin(atoms: Atoms) -> Atoms:
@@ -104,10 +116,23 @@ class PreparedCalculator(Calculator):
         self.torch_dtype = torch_dtype
         self.implemented_properties = list(model.implemented_properties)
 
+    def check_state(self, atoms, tol=1e-15):
+        """Report changed charge or spin too, so such a change is never served from cache."""
+        changes = super().check_state(atoms, tol=tol)
+        if self.charge_spin and not changes and charge_spin_changed(self.atoms, atoms):
+            changes.append("info")
+        return changes
+
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
-        """Run the wrapped calculator on a prepared copy and take over its results."""
+        """Run the wrapped calculator on a prepared copy and take over its ASE results.
+
+        Results ASE does not know (orb's ``grad_forces``, ``confidence``) are dropped, so
+        ``atoms.get_properties`` and ASE's file writers work on the wrapped model.
+        """
         super().calculate(atoms, properties, system_changes)
         prepared = with_charge_and_spin(self.atoms) if self.charge_spin else self.atoms.copy()
         with torch_default_dtype(self.torch_dtype):
             self.model.calculate(prepared, list(properties), all_changes)
-        self.results = dict(self.model.results)
+        self.results = {
+            name: value for name, value in self.model.results.items() if name in all_outputs
+        }
