@@ -53,6 +53,9 @@ class BenchmarkMapping(Protocol):
 
     #: Glob patterns of the output files inside a model folder.
     patterns: tuple[str, ...]
+    #: True when the files carry no usable references, so the benchmark's own (calc.py's
+    #: ``references()`` and, for reaction benchmarks, ``reactions()``) are loaded instead.
+    needs_benchmark_references: bool
 
     def read_file(self, path: Path, frames: list[Frame]) -> ImportedFile:
         """Map one file's frames; raise :class:`SkipFile` when it cannot be imported."""
@@ -65,8 +68,17 @@ def _builtin_x23(benchmark: Benchmark) -> BenchmarkMapping:
     return X23Mapping(benchmark)
 
 
+def _builtin_dmc_ice13(benchmark: Benchmark) -> BenchmarkMapping:
+    from mlpeg.importers.dmc_ice13 import DmcIce13Mapping
+
+    return DmcIce13Mapping(benchmark)
+
+
 #: Built-in mappings, keyed by mlpeg benchmark key.
-BUILTIN: dict[str, Callable[[Benchmark], BenchmarkMapping]] = {"X23": _builtin_x23}
+BUILTIN: dict[str, Callable[[Benchmark], BenchmarkMapping]] = {
+    "X23": _builtin_x23,
+    "DMC_ICE13": _builtin_dmc_ice13,
+}
 
 
 def mapping_for(benchmark: Benchmark) -> BenchmarkMapping | None:

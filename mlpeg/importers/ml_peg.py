@@ -554,6 +554,36 @@ def _import_references(
     return ingest_part(con, part), notes
 
 
+def _benchmark_references(
+    con: duckdb.DuckDBPyConnection, benchmark: catalog.Benchmark, *, landing: Path
+) -> tuple[list[PartResult], str]:
+    """Load a benchmark's own references (and stoichiometry) when the warehouse has none.
+
+    Returns the ingest results, and a note when the data could not be loaded.
+    """
+    stored = con.execute(
+        "select count(*) from reference_values where benchmark_key = ?", [benchmark.key]
+    ).fetchone()[0]
+    if stored:
+        return [], ""
+    from mlpeg.calc.runner import write_references
+
+    try:
+        module = benchmark.calc_module()
+        parts = [write_references(module.references(), benchmark, landing=landing)]
+        if hasattr(module, "reactions"):
+            from mlpeg.reactions import write_reactions
+
+            parts.append(write_reactions(module.reactions(), benchmark, landing=landing))
+    except MlpegError as exc:
+        return [], (
+            f"{benchmark.key}: predictions imported, but its reference data could not be "
+            f"loaded ({exc}); it is scored once 'mlpeg calc -b {benchmark.key}' or a later "
+            "import can load them."
+        )
+    return list(ingest_parts(con, parts)), ""
+
+
 def run_import(
     con: duckdb.DuckDBPyConnection,
     plan: ImportPlan,
@@ -616,6 +646,13 @@ def run_import(
         if part is not None and part.outcome == Outcome.LOADED:
             found.setdefault(item.job.benchmark.key, []).extend(item.references)
     benchmarks = {job.benchmark.key: job.benchmark for job in plan.jobs}
+    loaded = {m.benchmark_key for m in report.models if m.status == ModelStatus.LOADED}
+    for job in plan.jobs:
+        if job.benchmark.key in loaded and job.mapping.needs_benchmark_references:
+            loaded.discard(job.benchmark.key)
+            parts, note = _benchmark_references(con, job.benchmark, landing=landing)
+            report.references.extend(parts)
+            report.notes.extend([note] if note else [])
     for key, references in found.items():
         part, notes = _import_references(con, benchmarks[key], references, landing=landing)
         report.notes.extend(notes)

@@ -61,6 +61,7 @@ class X23Mapping:
     """Map ML-PEG X23 output files onto the X23 benchmark's systems and roles."""
 
     patterns = ("*.xyz", "*.extxyz")
+    needs_benchmark_references = False
 
     def __init__(self, benchmark: Benchmark) -> None:
         module = benchmark.calc_module()
