@@ -231,7 +231,10 @@ def connect_reader(
             "autoload_known_extensions": False,
         }
     con = _connect_with_retry(read_target(path), read_only=True, timeout_s=timeout_s, config=config)
-    if not external_access:
+    # A second reader of the same file in this process shares DuckDB's database instance,
+    # whose configuration the first one already locked (setting it again is an error).
+    locked = con.execute("select current_setting('lock_configuration')").fetchall()[0][0]
+    if not external_access and not locked:
         con.execute("set lock_configuration = true")
     return con
 
