@@ -268,6 +268,9 @@ class RefdataSubset:
         Prefix reaction names with the subset (when names repeat between subsets).
     species_name
         Turns a file stem into the species name the ``.din`` file uses, where they differ.
+    negate
+        Negate the file's coefficients, for a file whose coefficients have the opposite sign
+        to its reference values (refdata's ``ihb100x10.din``).
     """
 
     din: str
@@ -275,6 +278,7 @@ class RefdataSubset:
     subset: str | Callable[[DinReaction, Mapping[str, Atoms]], str] | None = None
     prefix: bool = False
     species_name: Callable[[str], str] | None = None
+    negate: bool = False
 
 
 def _xyz_index(files: Mapping[str, RemoteFile], subset: RefdataSubset) -> dict[str, RemoteFile]:
@@ -343,7 +347,7 @@ def load_refdata(
                 if key not in structures:
                     structures[key] = read_xyz(fetch(remote))
                 local[name] = structures[key]
-                pairs.append((key, coefficient))
+                pairs.append((key, -coefficient if subset.negate else coefficient))
             label = subset.subset(din_reaction, local) if callable(subset.subset) else subset.subset
             name = f"{label}/{din_reaction.name}" if subset.prefix and label else din_reaction.name
             reactions.append(

@@ -108,3 +108,45 @@ def test_xyz_positions_and_inferred_multiplicity():
 def test_missing_din_file_is_one_clear_error(tmp_path: Path):
     with pytest.raises(DataError, match="Cannot read"):
         read_din(tmp_path / "nope.din")
+
+
+def test_ihb100x10_din_coefficients_have_the_opposite_sign_to_its_values():
+    """refdata writes −E(dimer) + E(monomers) beside negative (bound) interaction energies;
+    the NCIA_IHB100x10 benchmark negates its coefficients (RefdataSubset(negate=True))."""
+    reactions = {r.name: r for r in read_din(REFDATA / "10_din" / "ihb100x10.din")}
+    equilibrium = reactions["01.001_oxonium--methylcyanate_100"]
+    assert equilibrium.species[0] == (-1.0, "01.001_oxonium--methylcyanate_100")
+    assert equilibrium.reference_kcal_per_mol == -22.418
+
+
+def test_load_refdata_on_a_small_mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from mlpeg.data import sha256_of
+    from mlpeg.reactions import KCAL_PER_MOL, RefdataSubset, charge_subset, load_refdata
+
+    root = tmp_path / "mirror"
+    repo = root / "o" / "refdata" / "c0"
+    files = {
+        "10_din/x.din": "#@ fieldasrxn 1\n-1\nAB\n1\nA\n1\nB_file\n0\n-5.0\n-1\nA\n1\nA2\n0\n0.0\n",
+        "20_x/AB.xyz": "2\n0 1\nH 0 0 0\nH 0 0 0.74\n",
+        "20_x/A.xyz": "1\n0 2\nH 0 0 0\n",
+        "20_x/A2.xyz": "1\n0 2\nH 0 0 0\n",  # the same structure as A
+        "20_x/B_file.xyz": "1\n1 1\nH 5 0 0\n",  # a cation
+    }
+    for relpath, text in files.items():
+        (repo / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (repo / relpath).write_text(text)
+    manifest = tmp_path / "data.sha256"
+    manifest.write_text("".join(f"{sha256_of(repo / p)}  o/refdata/c0/{p}\n" for p in files))
+    monkeypatch.setenv("MLPEG_DATA_MIRROR", str(root))
+    subset = RefdataSubset("10_din/x.din", ("20_x",), charge_subset, prefix=True, negate=True)
+    data = load_refdata(manifest, [subset], quantity="q", level_of_theory="t", source="s")
+    first, second = data.reactions
+    assert first.name == "charged/AB" and first.subset == "charged"
+    assert first.species == (("AB", 1.0), ("A", -1.0), ("B_file", -1.0))  # negated
+    assert first.reference_ev == pytest.approx(-5.0 * KCAL_PER_MOL)
+    assert second.name == "neutral/A" and second.species == (("A", 0.0),)  # A2 is A
+    assert [t.system for t in data.tasks()] == ["AB", "A", "B_file"]
+    assert data.structures["B_file"].info["charge"] == 1
+    missing = RefdataSubset("10_din/x.din", ("20_y",))
+    with pytest.raises(DataError, match="no xyz file for species 'AB'"):
+        load_refdata(manifest, [missing], quantity="q", level_of_theory="t", source="s")
