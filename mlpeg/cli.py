@@ -330,16 +330,14 @@ def sql(
     import polars as pl
 
     from mlpeg.render import arrow_table
-    from mlpeg.warehouse.connect import connect_reader, connect_writer
+    from mlpeg.warehouse.connect import reader, writer
 
-    con = connect_writer(warehouse) if write else connect_reader(warehouse)
-    try:
-        relation = con.sql(query)
-        result = relation.to_arrow_table() if relation is not None else None
-    except duckdb.Error as exc:
-        raise MlpegError(f"SQL error: {str(exc).splitlines()[0]}") from exc
-    finally:
-        con.close()
+    with writer(warehouse) if write else reader(warehouse) as con:
+        try:
+            relation = con.sql(query)
+            result = relation.to_arrow_table() if relation is not None else None
+        except duckdb.Error as exc:
+            raise MlpegError(f"SQL error: {str(exc).splitlines()[0]}") from exc
     if result is None:
         console.print("ok")
         return
@@ -437,6 +435,52 @@ def run(
     )
     _show_leaderboard(warehouse, None)
     raise typer.Exit(code)
+
+
+@app.command("export")
+def export(
+    snapshot: Annotated[Path, typer.Option("--snapshot", help="New folder for the backup.")],
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+) -> None:
+    """Write a consistent backup: DuckDB file, every table as Parquet, the landing parts."""
+    from mlpeg.warehouse.maintenance import export_snapshot
+
+    with console.status(f"exporting {warehouse} to {snapshot}"):
+        manifest = export_snapshot(warehouse, snapshot)
+    rows = sum(manifest["row_counts"].values())
+    console.print(f"Exported {rows:,} rows in {len(manifest['row_counts'])} tables and "
+                  f"{len(manifest['landing_parts'])} landing parts to {snapshot}.")
+
+
+@app.command("check")
+def check(warehouse: WarehouseOption = DEFAULT_WAREHOUSE) -> None:
+    """Verify a warehouse: schema version, orphan rows, landing parts changed since ingest."""
+    from mlpeg.warehouse.maintenance import check as run_check
+
+    findings = run_check(warehouse)
+    table = Table(title=f"Check of {warehouse}", header_style="bold")
+    for column in ("", "check", "result"):
+        table.add_column(column)
+    marks = {"ok": "[green]ok[/]", "warning": "[yellow]warning[/]", "error": "[red]error[/]"}
+    for finding in findings:
+        table.add_row(marks[finding.level], finding.what, finding.detail)
+    console.print(table)
+    raise typer.Exit(1 if any(f.level == "error" for f in findings) else 0)
+
+
+@app.command("app")
+def serve_app(
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to listen on (default: this machine).")] = (
+        "127.0.0.1"
+    ),
+    no_sql: Annotated[bool, typer.Option("--no-sql", help="Do not serve the SQL page.")] = False,
+) -> None:
+    """Serve the leaderboard app (Streamlit) on the warehouse, read-only and offline."""
+    from mlpeg.appdata.launch import launch
+
+    raise typer.Exit(launch(warehouse, port=port, host=host, sql_page=not no_sql))
 
 
 def main() -> None:
