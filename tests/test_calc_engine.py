@@ -19,6 +19,7 @@ from mlpeg import catalog
 from mlpeg.calc.kinds import Relax
 from mlpeg.calc.runner import CalcOptions, run_tasks
 from mlpeg.calc.tasks import SinglePoint, Task
+from mlpeg.errors import MlpegError
 from mlpeg.models import registry
 from mlpeg.models.registry import ModelSpec
 from mlpeg.warehouse.connect import writer
@@ -244,3 +245,26 @@ def test_relaxed_structures_reach_the_structures_table(tmp_path, x23, models, wa
     relaxed = Atoms("Cu4", positions=positions, cell=np.reshape(cell, (3, 3)), pbc=True)
     assert emt_energy(relaxed) == pytest.approx(energy, abs=1e-6)
     assert np.linalg.det(np.reshape(cell, (3, 3))) < start.get_volume()
+
+
+def test_cli_calc_skips_on_the_second_call_and_explains_bad_options(tmp_path, models):
+    from typer.testing import CliRunner
+
+    from mlpeg.cli import app
+
+    runner = CliRunner()
+    base = ["calc", "-w", str(tmp_path / "wh" / "mlpeg.duckdb"), "-b", "X23", "-m", "emt"]
+    first = runner.invoke(app, [*base, "--subset", "1"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, [*base, "--subset", "1"])
+    assert again.exit_code == 0, again.output
+    line = next(line for line in again.output.splitlines() if "emt" in line and "│" in line)
+    cells = [cell.strip() for cell in line.split("│") if cell.strip()]
+    assert cells[:6] == ["X23", "emt", "0", "2", "0", "0"]  # ok, skipped, failed, unsupported
+    parts = list((tmp_path / "wh" / "landing").glob("X23__emt__*.parquet"))
+    assert len(parts) == 1
+    bad = runner.invoke(app, [*base, "--timeout", "-1"])
+    assert isinstance(bad.exception, MlpegError)
+    assert str(bad.exception) == "--timeout must be a positive number of seconds, not -1.0."
+    bad = runner.invoke(app, [*base, "--device", "gpu"])
+    assert str(bad.exception) == "Unknown device 'gpu'; use auto, cpu, cuda or cuda:N."

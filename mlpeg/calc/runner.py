@@ -29,7 +29,7 @@ from mlpeg.catalog import Benchmark
 from mlpeg.enums import PartKind, State
 from mlpeg.errors import MlpegError
 from mlpeg.landing import REFERENCES_SCHEMA, utc_now, write_part
-from mlpeg.models.registry import ModelSpec, resolve_device
+from mlpeg.models.registry import ModelSpec, resolve_device, run_provenance
 from mlpeg.paths import REPO_ROOT
 
 #: Packages whose versions are recorded with every run.
@@ -77,6 +77,14 @@ def code_version() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return commit or None
+
+
+def check_device(device: str) -> None:
+    """Accept ``auto``, ``cpu``, ``cuda`` or ``cuda:N``; raise one clear sentence otherwise."""
+    name, _, index = device.partition(":")
+    if device in ("auto", "cpu", "cuda") or (name == "cuda" and index.isdigit()):
+        return
+    raise MlpegError(f"Unknown device '{device}'; use auto, cpu, cuda or cuda:N.")
 
 
 @dataclass(frozen=True)
@@ -195,6 +203,7 @@ def run_tasks(
     options = options or CalcOptions()
     with_d3 = spec.needs_d3(benchmark.dispersion)
     model_key = spec.key(with_d3=with_d3)
+    check_device(device or spec.device)
     resolved = resolve_device(device or spec.device)
     counts = {str(state): 0 for state in State}
 
@@ -223,6 +232,7 @@ def run_tasks(
             dtype=spec.dtype,
             versions=package_versions(),
             code_version=code_version(),
+            model=run_provenance(spec, with_d3=with_d3),
         )
         new_parts: list[Path] = []
         if plan.todo or plan.carry_keys:
