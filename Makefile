@@ -12,8 +12,22 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[all]'
 	touch $@
 
+# 3Dmol.js for the app's structure viewer: py3Dmol points at a CDN, so fetch the pinned
+# release from the npm registry once, check it and serve it locally (git-ignored).
+THREEDMOL_VERSION := 2.5.5
+THREEDMOL_SHA256 := f7cc78921ae72e7623e89cdd111434f58c2efddd2ffda1cd212644b406fb8016
+THREEDMOL := streamlit_app/static/3Dmol-min.js
+
+$(THREEDMOL):
+	@mkdir -p $(@D)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent 3dmol@$(THREEDMOL_VERSION) >/dev/null) && \
+	tar -xzf "$$tmp/3dmol-$(THREEDMOL_VERSION).tgz" -C "$$tmp" package/build/3Dmol-min.js && \
+	echo "$(THREEDMOL_SHA256)  $$tmp/package/build/3Dmol-min.js" | sha256sum -c --quiet && \
+	mv "$$tmp/package/build/3Dmol-min.js" $@
+
 .PHONY: setup run test lint
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(THREEDMOL)
 
 run: setup
 	$(VENV)/bin/mlpeg run

@@ -1,0 +1,192 @@
+"""Plotly figures of the app: parity scatter (or density) and the periodic table.
+
+Figures only draw rows the views returned; each clickable marker carries
+``customdata = [model_key, system]`` so a click can be traced back to its point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from mlpeg.appdata.periodic import table as periodic_table
+
+#: Above this many plotted points the parity plot becomes a density plot.
+DENSITY_THRESHOLD = 2000
+#: How many of the largest errors stay clickable on a density plot.
+OUTLIERS_SHOWN = 300
+
+_HOVER = (
+    "<b>%{customdata[1]}</b><br>model: %{customdata[0]}<br>"
+    "predicted: %{y:.4g}<br>reference: %{x:.4g}<br>error: %{customdata[2]:.4g}<extra></extra>"
+)
+
+
+def _marker_data(frame: pd.DataFrame) -> np.ndarray:
+    return np.column_stack(
+        [frame["model_key"].astype(str), frame["system"].astype(str), frame["pred"] - frame["ref"]]
+    ).astype(object)
+
+
+def parity_figure(points: pd.DataFrame, *, unit: str, title: str = "") -> go.Figure:
+    """Return predicted vs reference for the rows of a ``points`` view.
+
+    Parameters
+    ----------
+    points
+        Rows with ``model_key``, ``system``, ``pred``, ``ref`` and ``state``.
+    unit
+        Unit of ``pred`` and ``ref`` (axis labels).
+    title
+        Figure title.
+
+    Returns
+    -------
+    go.Figure
+        One scatter trace per model for ``ok`` points (clickable), a grey trace for points
+        the element filter removed, and the y = x line. With more than
+        :data:`DENSITY_THRESHOLD` ok points, a 2-D histogram of all of them plus the
+        :data:`OUTLIERS_SHOWN` largest errors as clickable markers.
+    """
+    ok = points[(points["state"] == "ok") & points["pred"].notna() & points["ref"].notna()]
+    filtered = points[(points["state"] == "filtered") & points["pred"].notna()]
+    figure = go.Figure()
+    density = len(ok) > DENSITY_THRESHOLD
+    if density:
+        figure.add_trace(
+            go.Histogram2d(
+                x=ok["ref"],
+                y=ok["pred"],
+                nbinsx=80,
+                nbinsy=80,
+                colorscale="Blues",
+                name="density",
+                colorbar={"title": "points"},
+                hovertemplate="reference %{x}<br>predicted %{y}<br>%{z} points<extra></extra>",
+            )
+        )
+        worst = ok.reindex((ok["pred"] - ok["ref"]).abs().sort_values(ascending=False).index)
+        shown = {"largest errors": worst.head(OUTLIERS_SHOWN)}
+    else:
+        shown = {model: group for model, group in ok.groupby("model_key", sort=True)}
+    for name, group in shown.items():
+        figure.add_trace(
+            go.Scatter(
+                x=group["ref"],
+                y=group["pred"],
+                mode="markers",
+                name=str(name),
+                customdata=_marker_data(group),
+                hovertemplate=_HOVER,
+                marker={"size": 8, "opacity": 0.85, "line": {"width": 0.5, "color": "white"}},
+            )
+        )
+    if len(filtered):
+        figure.add_trace(
+            go.Scatter(
+                x=filtered["ref"],
+                y=filtered["pred"],
+                mode="markers",
+                name="filtered (element filter)",
+                customdata=_marker_data(filtered),
+                hovertemplate=_HOVER,
+                marker={"symbol": "x", "size": 7, "color": "#9e9e9e"},
+            )
+        )
+    values = pd.concat([ok["ref"], ok["pred"], filtered["ref"], filtered["pred"]]).dropna()
+    if len(values):
+        low, high = float(values.min()), float(values.max())
+        pad = 0.05 * (high - low or 1.0)
+        figure.add_trace(
+            go.Scatter(
+                x=[low - pad, high + pad],
+                y=[low - pad, high + pad],
+                mode="lines",
+                name="y = x",
+                line={"color": "#666666", "dash": "dash", "width": 1},
+                hoverinfo="skip",
+            )
+        )
+    figure.update_layout(
+        title=title or None,
+        xaxis_title=f"reference [{unit}]",
+        yaxis_title=f"predicted [{unit}]",
+        height=520,
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        legend={"orientation": "h", "y": -0.15},
+        clickmode="event+select",
+        dragmode="zoom",
+    )
+    figure.update_yaxes(scaleanchor="x", scaleratio=1)
+    return figure
+
+
+def periodic_figure(
+    counts: Mapping[str, int],
+    excluded: Iterable[str],
+    *,
+    supported: Iterable[str] | None = None,
+    height: int = 420,
+) -> go.Figure:
+    """Return a clickable periodic table.
+
+    Parameters
+    ----------
+    counts
+        Number of structures per element in the warehouse (elements absent are greyed).
+    excluded
+        Elements the user excluded (drawn red).
+    supported
+        When given (a model card), elements outside it are drawn hollow.
+    height
+        Figure height in pixels.
+    """
+    excluded = set(excluded)
+    supported_set = set(supported) if supported is not None else None
+    rows = periodic_table()
+    colours, texts, hovers = [], [], []
+    for symbol, number, _, _ in rows:
+        count = counts.get(symbol, 0)
+        if symbol in excluded:
+            colours.append("#d93025")
+        elif supported_set is not None:
+            colours.append("#5c9ded" if symbol in supported_set else "#f1f3f4")
+        elif count:
+            colours.append("#5c9ded")
+        else:
+            colours.append("#e8eaed")
+        texts.append(symbol)
+        state = "excluded" if symbol in excluded else ("present" if count else "not present")
+        hovers.append(f"{symbol} (Z={number}): {count} structures, {state}")
+    figure = go.Figure(
+        go.Scatter(
+            x=[column for *_, column in rows],
+            y=[row for *_, row, _ in rows],
+            mode="markers+text",
+            text=texts,
+            customdata=[[symbol] for symbol, *_ in rows],
+            hovertext=hovers,
+            hoverinfo="text",
+            textfont={"size": 11, "color": "#202124"},
+            marker={
+                "symbol": "square",
+                "size": 30,
+                "color": colours,
+                "line": {"width": 1, "color": "#9aa0a6"},
+            },
+        )
+    )
+    figure.update_xaxes(visible=False, range=[0.4, 18.6])
+    figure.update_yaxes(visible=False, range=[10.6, 0.4])
+    figure.update_layout(
+        height=height,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        showlegend=False,
+        clickmode="event+select",
+        dragmode=False,
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
+    return figure

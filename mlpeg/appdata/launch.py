@@ -1,0 +1,84 @@
+"""Start the Streamlit leaderboard (``mlpeg app``) on a warehouse, read-only and offline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mlpeg.appdata.structure_html import THREEDMOL_FILE
+from mlpeg.errors import MlpegError
+from mlpeg.paths import REPO_ROOT
+
+APP_SCRIPT = REPO_ROOT / "streamlit_app" / "app.py"
+
+
+def streamlit_command(*, port: int, host: str) -> list[str]:
+    """Return the ``streamlit run`` command line for the app (static serving on, no telemetry)."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_SCRIPT),
+        "--server.port",
+        str(port),
+        "--server.address",
+        host,
+        "--server.headless",
+        "true",
+        "--server.enableStaticServing",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
+
+
+def app_environment(warehouse: Path, *, sql_page: bool) -> dict[str, str]:
+    """Return the environment the app runs with (which warehouse, whether SQL is served)."""
+    env = dict(os.environ)
+    env["MLPEG_WAREHOUSE"] = str(Path(warehouse).resolve())
+    env["MLPEG_APP_NO_SQL"] = "0" if sql_page else "1"
+    return env
+
+
+def launch(
+    warehouse: Path, *, port: int = 8501, host: str = "127.0.0.1", sql_page: bool = True
+) -> int:
+    """Serve the app until interrupted and return Streamlit's exit code.
+
+    Raises
+    ------
+    MlpegError
+        If there is no warehouse to serve or the app is not installed.
+    """
+    warehouse = Path(warehouse)
+    snapshot = warehouse.with_name(f"{warehouse.stem}.snapshot{warehouse.suffix}")
+    if not warehouse.is_file() and not snapshot.is_file():
+        raise MlpegError(
+            f"No warehouse at {warehouse}: run 'mlpeg run' or 'mlpeg ingest' first, "
+            "or pass --warehouse."
+        )
+    if not APP_SCRIPT.is_file():
+        raise MlpegError(f"The app is missing: {APP_SCRIPT} does not exist.")
+    try:
+        import streamlit  # noqa: F401
+    except ImportError as exc:
+        raise MlpegError("Streamlit is not installed: pip install -e '.[app]'.") from exc
+    if not THREEDMOL_FILE.is_file():
+        print(
+            f"warning: 3Dmol.js is missing ({THREEDMOL_FILE}); structures will not be drawn. "
+            "Run 'make setup' to fetch it.",
+            file=sys.stderr,
+        )
+    print(f"Serving the leaderboard on http://{host}:{port} from {warehouse} (read-only).")
+    command = streamlit_command(port=port, host=host)
+    try:
+        return subprocess.call(command, env=app_environment(warehouse, sql_page=sql_page))
+    except KeyboardInterrupt:
+        return 0

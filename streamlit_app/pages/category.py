@@ -1,0 +1,106 @@
+"""Category: each model's benchmark scores in one category, with per-benchmark weights."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import ui_state
+import ui_style
+
+from mlpeg.appdata import queries
+
+
+def weight_controls(benchmarks: list[dict]) -> None:
+    """One slider per benchmark: its weight inside the category (rescored in SQL)."""
+    with st.expander("Benchmark weights", expanded=False):
+        columns = st.columns(3)
+        for index, bench in enumerate(benchmarks):
+            key = ui_state.BENCHMARK_WEIGHT_PREFIX + bench["benchmark_key"]
+            if key not in st.session_state:
+                st.session_state[key] = float(bench["weight"])
+            with columns[index % 3]:
+                st.slider(
+                    bench["title"],
+                    min_value=0.0,
+                    max_value=max(1.0, float(bench["weight"])),
+                    step=0.05,
+                    key=key,
+                    persist_state="session",
+                )
+
+
+def score_frame(
+    scores: pd.DataFrame, totals: pd.DataFrame, benchmarks: list[dict]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (values, states): Model, category Score, one column per benchmark."""
+    totals = totals.sort_values(["score", "model_key"], ascending=[False, True], na_position="last")
+    values = pd.DataFrame({"Model": totals["model_key"], "Score": totals["score"]})
+    states = pd.DataFrame({"Score": totals["state"]})
+    for bench in benchmarks:
+        part = scores[scores["benchmark_key"] == bench["benchmark_key"]].set_index("model_key")
+        values[bench["benchmark_key"]] = values["Model"].map(part["score"])
+        states[bench["benchmark_key"]] = values["Model"].map(part["state"]).fillna("not_run")
+    return values.reset_index(drop=True), states.reset_index(drop=True)
+
+
+def main() -> None:
+    """Draw the category page."""
+    store = ui_state.store()
+    categories = queries.categories(store).to_pylist()
+    if not categories:
+        st.info("The warehouse holds no benchmarks yet.")
+        return
+    titles = {c["category_key"]: c["title"] for c in categories}
+    key = st.selectbox(
+        "Category",
+        options=list(titles),
+        format_func=titles.get,
+        key="category",
+        bind="query-params",
+    )
+    category = next(c for c in categories if c["category_key"] == key)
+    st.title(category["title"])
+    if category["description"]:
+        st.caption(category["description"])
+    benchmarks = [
+        row for row in queries.benchmarks(store).to_pylist() if row["category_key"] == key
+    ]
+    weight_controls(benchmarks)
+    params = ui_state.params()
+    with st.spinner("Scoring…"):
+        scores = queries.category_scores(store, params, key).to_pandas()
+        totals = queries.category_totals(store, params, key).to_pandas()
+    if totals.empty:
+        st.info("No model has run yet.")
+        return
+    values, states = score_frame(scores, totals, benchmarks)
+    coloured = ["Score", *[b["benchmark_key"] for b in benchmarks]]
+    st.dataframe(
+        ui_style.styled(values, states, coloured=coloured),
+        hide_index=True,
+        key="category_table",
+        column_config={
+            "Model": st.column_config.TextColumn("Model", pinned=True),
+            "Score": st.column_config.NumberColumn(
+                "Score", help="Weighted mean of the benchmark scores (0–1)."
+            ),
+            **{
+                b["benchmark_key"]: st.column_config.NumberColumn(
+                    b["benchmark_key"], help=f"{b['title']} · reference: {b['level_of_theory']}"
+                )
+                for b in benchmarks
+            },
+        },
+    )
+    ui_style.legend()
+    st.subheader("Benchmarks")
+    for bench in benchmarks:
+        st.page_link(
+            "pages/benchmark.py",
+            label=f"{bench['benchmark_key']} — {bench['title']}",
+            query_params={"benchmark": bench["benchmark_key"]},
+            icon=":material/scatter_plot:",
+        )
+
+
+main()

@@ -1,0 +1,120 @@
+"""Summary: one row per model, the overall score and one coloured column per category."""
+
+from __future__ import annotations
+
+import streamlit as st
+import ui_state
+import ui_style
+
+from mlpeg.appdata import queries
+from mlpeg.appdata.presets import PRESETS, preset_weights
+
+DEFAULT_PRESET = "Category defaults"
+
+
+def _apply_preset() -> None:
+    name = st.session_state.get("weight_preset")
+    defaults = ui_state.default_category_weights()
+    weights = defaults if name in (None, DEFAULT_PRESET) else preset_weights(name, list(defaults))
+    for key, weight in weights.items():
+        st.session_state[ui_state.CATEGORY_WEIGHT_PREFIX + key] = float(weight)
+
+
+def weight_controls(categories: list[dict]) -> None:
+    """Preset pills and one weight slider per category (they rescore in SQL)."""
+    st.pills(
+        "Weight preset",
+        [DEFAULT_PRESET, *PRESETS],
+        key="weight_preset",
+        on_change=_apply_preset,
+        persist_state="session",
+        help="ML-PEG's presets weight the categories they cover 1 and the others 0.",
+    )
+    with st.expander("Category weights", expanded=False):
+        columns = st.columns(3)
+        for index, category in enumerate(categories):
+            key = ui_state.CATEGORY_WEIGHT_PREFIX + category["category_key"]
+            if key not in st.session_state:
+                st.session_state[key] = float(category["weight"])
+            with columns[index % 3]:
+                st.slider(
+                    category["title"],
+                    min_value=0.0,
+                    max_value=max(1.0, float(category["weight"])),
+                    step=0.05,
+                    key=key,
+                    persist_state="session",
+                    help=category["description"] or None,
+                )
+
+
+def main() -> None:
+    """Draw the summary page."""
+    st.title("Leaderboard")
+    store = ui_state.store()
+    categories = queries.categories(store).to_pylist()
+    if not categories:
+        st.info("The warehouse holds no benchmarks yet: run `mlpeg run` or `mlpeg ingest`.")
+        return
+    weight_controls(categories)
+    params = ui_state.params()
+    weights = {c["category_key"]: c["weight"] for c in categories} | dict(params.category_weights)
+    if not any(weights.values()):
+        st.warning("Every category weight is 0, so no model has an overall score.")
+    with st.spinner("Scoring…"):
+        table = queries.leaderboard(store, params).to_pandas()
+    if table.empty:
+        st.info("No model has run yet.")
+        return
+    models = st.multiselect(
+        "Models",
+        options=list(table["model_key"]),
+        key="summary_models",
+        persist_state="session",
+        placeholder="all models",
+    )
+    if models:
+        table = table[table["model_key"].isin(models)]
+    values, states = ui_style.leaderboard_frame(table, categories)
+    titles = [category["title"] for category in categories]
+    st.dataframe(
+        ui_style.styled(values, states, coloured=["Overall", *titles]),
+        hide_index=True,
+        key="summary_table",
+        column_config={
+            "Model": st.column_config.TextColumn("Model", pinned=True),
+            "Overall": st.column_config.NumberColumn(
+                "Overall", help="Weighted mean of the category scores (0–1, higher is better)."
+            ),
+            **{
+                category["title"]: st.column_config.NumberColumn(
+                    category["title"], help=category["description"] or None
+                )
+                for category in categories
+            },
+        },
+    )
+    ui_style.legend()
+    export = values.copy()
+    for column in states.columns:
+        export[f"{column} state"] = states[column]
+    st.download_button(
+        "Download CSV",
+        export.to_csv(index=False).encode(),
+        file_name="mlpeg-leaderboard.csv",
+        mime="text/csv",
+        on_click="ignore",
+    )
+    st.subheader("Categories")
+    links = st.columns(min(4, len(categories)))
+    for index, category in enumerate(categories):
+        with links[index % len(links)]:
+            st.page_link(
+                "pages/category.py",
+                label=category["title"],
+                query_params={"category": category["category_key"]},
+                icon=":material/category:",
+            )
+
+
+main()

@@ -1,0 +1,83 @@
+"""Session state of the app: the shared store, and the user's choices as ScoringParams.
+
+Widgets keep their values across pages (``persist_state="session"``); this module turns
+them into one :class:`~mlpeg.appdata.params.ScoringParams`, keeping only values that
+differ from the warehouse defaults so that untouched pages share cached results.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from mlpeg.appdata import queries
+from mlpeg.appdata.params import MetricOverride, ScoringParams
+from mlpeg.appdata.store import AppStore
+from mlpeg.paths import default_warehouse
+
+EXCLUDED_KEY = "excluded_elements"
+OVERRIDES_KEY = "metric_overrides"  # {(benchmark, metric): {"good", "bad", "weight"}}
+CATEGORY_WEIGHT_PREFIX = "cw::"
+BENCHMARK_WEIGHT_PREFIX = "bw::"
+
+
+def warehouse_path() -> Path:
+    """Return the warehouse the app reads (``MLPEG_WAREHOUSE`` or the default)."""
+    return default_warehouse()
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str, materialise: bool) -> AppStore:
+    return AppStore(Path(path), materialise=materialise)
+
+
+def store() -> AppStore:
+    """Return the process-wide store for this warehouse (one per server, shared)."""
+    materialise = os.environ.get("MLPEG_APP_MATERIALISE", "1") != "0"
+    return _store(str(warehouse_path()), materialise)
+
+
+def sql_page_enabled() -> bool:
+    """Return whether the SQL page is served (``mlpeg app --no-sql`` turns it off)."""
+    return os.environ.get("MLPEG_APP_NO_SQL", "0") != "1"
+
+
+def default_category_weights() -> dict[str, float]:
+    """Return each category's weight from category.yml, as stored in the warehouse."""
+    return {row["category_key"]: row["weight"] for row in queries.categories(store()).to_pylist()}
+
+
+def default_benchmark_weights() -> dict[str, float]:
+    """Return each benchmark's weight inside its category, as stored in the warehouse."""
+    return {row["benchmark_key"]: row["weight"] for row in queries.benchmarks(store()).to_pylist()}
+
+
+def _changed_weights(prefix: str, defaults: dict[str, float]) -> tuple[tuple[str, float], ...]:
+    changed = []
+    for key, default in defaults.items():
+        value = st.session_state.get(prefix + key)
+        if value is not None and abs(float(value) - float(default)) > 1e-12:
+            changed.append((key, float(value)))
+    return tuple(sorted(changed))
+
+
+def metric_overrides() -> dict[tuple[str, str], dict[str, float]]:
+    """Return the user's threshold and weight changes, keyed by (benchmark, metric)."""
+    return st.session_state.setdefault(OVERRIDES_KEY, {})
+
+
+def params() -> ScoringParams:
+    """Return the user's current choices (element filter, weights, thresholds)."""
+    overrides = tuple(
+        MetricOverride(bench, metric, values.get("good"), values.get("bad"), values.get("weight"))
+        for (bench, metric), values in sorted(metric_overrides().items())
+        if values
+    )
+    return ScoringParams(
+        excluded_elements=tuple(sorted(st.session_state.get(EXCLUDED_KEY) or ())),
+        metric_overrides=overrides,
+        benchmark_weights=_changed_weights(BENCHMARK_WEIGHT_PREFIX, default_benchmark_weights()),
+        category_weights=_changed_weights(CATEGORY_WEIGHT_PREFIX, default_category_weights()),
+    )
