@@ -101,8 +101,13 @@ def run_metadata(
     versions: dict[str, str] | None = None,
     code_version: str | None = None,
     status: str = "completed",
+    model: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Return the provenance block stored in a predictions part."""
+    """Return the provenance block stored in a predictions part.
+
+    ``model`` is what :func:`mlpeg.models.registry.run_provenance` returns: family,
+    checkpoint and its sha256, and the D3 settings.
+    """
     return {
         "run_id": run_id,
         "model_key": model_key,
@@ -115,6 +120,7 @@ def run_metadata(
         "versions": versions or {},
         "code_version": code_version,
         "status": status,
+        "model": model or {},
     }
 
 

@@ -243,7 +243,7 @@ class Evaluator:
     def groups(self, tasks: Sequence[Task]) -> list[list[Task]]:
         """Split tasks into the groups :meth:`rows` evaluates together."""
         supported = [task for task in tasks if self.spec.supports(task.atoms.numbers)]
-        if not self.batched or not supported:
+        if not supported or not self.batched:  # no model is built when nothing is supported
             return [[task] for task in tasks]
         singles: list[list[Task]] = []
         by_key: dict[tuple, list[list[Task]]] = {}

@@ -50,6 +50,7 @@ class RunInfo:
     dtype: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
     code_version: str | None = None
+    model: dict[str, Any] = field(default_factory=dict)
 
     def metadata(self, *, status: str) -> dict[str, Any]:
         """Return the run block of a part written now with ``status``."""
@@ -64,6 +65,7 @@ class RunInfo:
             versions=self.versions,
             code_version=self.code_version,
             status=status,
+            model=self.model,
         )
 
 

@@ -270,18 +270,45 @@ def d3_settings(spec: ModelSpec) -> dict[str, Any]:
 
 
 def checkpoint_provenance(spec: ModelSpec) -> tuple[str | None, str | None]:
-    """Return the local weights file of a built model and its sha256, where known.
+    """Return the local weights file of a model and its sha256, where known.
 
-    Call after :func:`make_calculator` (downloads happen there). Families whose weights
-    are not a single file (the test families) give ``(None, None)``.
+    A checkpoint URL pinned by sha256 is fetched first (the build needs it anyway).
+    Weights a family's package downloads itself are known once it has cached them, so
+    the first run of such a model records ``(None, None)``, as do families whose weights
+    are not one file (the test families).
     """
-    from mlpeg.models.checkpoints import file_sha256
+    from mlpeg.errors import DataError
+    from mlpeg.models.checkpoints import fetch_url, file_sha256
 
+    if spec.checkpoint_kind == "url" and spec.checkpoint_sha256:
+        try:
+            fetch_url(spec.checkpoint, spec.checkpoint_sha256)
+        except DataError:
+            return None, None
     locate = getattr(family_module(spec), "checkpoint_file", None)
     path = locate(spec) if locate is not None else None
     if path is None or not Path(path).is_file():
         return None, None
     return str(path), file_sha256(Path(path))
+
+
+def run_provenance(spec: ModelSpec, *, with_d3: bool) -> dict[str, Any]:
+    """Return what a run records about its model (stored in ``runs``).
+
+    Returns
+    -------
+    dict
+        ``family``; ``checkpoint`` (the weights file, or the registry's checkpoint when
+        no file is known yet) and its ``checkpoint_sha256``; ``d3``, the resolved D3
+        settings when D3 is added, else None.
+    """
+    path, sha256 = checkpoint_provenance(spec)
+    return {
+        "family": spec.family,
+        "checkpoint": path or spec.checkpoint,
+        "checkpoint_sha256": sha256,
+        "d3": d3_settings(spec) if with_d3 else None,
+    }
 
 
 def element_symbols(spec: ModelSpec) -> list[str]:

@@ -120,7 +120,11 @@ from part
 """
 
 _UPSERT_RUN = """
-insert into runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+insert into runs (
+    run_id, model_key, benchmark_key, started_at, ended_at, host, device, dtype, versions,
+    code_version, status, family, checkpoint, checkpoint_sha256, d3
+)
+values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 on conflict (run_id) do update set
     started_at = least(runs.started_at, excluded.started_at),
     ended_at = greatest(runs.ended_at, excluded.ended_at),
@@ -143,6 +147,7 @@ def _load_predictions(
     con.execute(_INSERT_STRUCTURES)
     con.execute(_INSERT_PREDICTIONS)
     computed = table.column("computed_at")
+    model = run.get("model") or {}  # family, checkpoint and sha256, D3 settings
     con.execute(
         _UPSERT_RUN,
         [
@@ -157,6 +162,10 @@ def _load_predictions(
             run.get("versions") or {},
             run.get("code_version"),
             run.get("status", "completed"),
+            model.get("family"),
+            model.get("checkpoint"),
+            model.get("checkpoint_sha256"),
+            model.get("d3"),
         ],
     )
 

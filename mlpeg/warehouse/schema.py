@@ -61,8 +61,11 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
             f"The warehouse has schema version {current}, newer than this mlpeg "
             f"({latest_version()}); upgrade mlpeg."
         )
+    applied = {
+        row[0] for row in con.execute(f"select version from {SCHEMA_VERSION_TABLE}").fetchall()
+    }
     for version, path in migrations():
-        if version > current:
+        if version not in applied:  # also one numbered below a later one already applied
             con.execute(path.read_text())
             con.execute(f"insert into {SCHEMA_VERSION_TABLE} (version) values (?)", [version])
 
