@@ -147,10 +147,11 @@ def list_models(
         "why",
     ):
         table.add_column(column)
-    for spec in registry.all_models().values():
-        if spec.test_only and not all_:
-            continue
+    n_available = 0
+    listed = [spec for spec in registry.all_models().values() if all_ or not spec.test_only]
+    for spec in listed:
         available, why = registry.availability(spec)
+        n_available += available
         table.add_row(
             spec.name,
             spec.family,
@@ -162,6 +163,10 @@ def list_models(
             why,
         )
     console.print(table)
+    console.print(
+        f"{n_available} of {len(listed)} models can run here. D3: 'added' means a D3(BJ) "
+        "correction is added on benchmarks that ask for dispersion (listed as <model>-D3)."
+    )
 
 
 def _calc(
