@@ -261,3 +261,13 @@ def test_npt_md_moves_the_volume_and_records_it():
     assert result.stress is not None
     with pytest.raises(TaskSettingsError, match="ensemble"):
         MolecularDynamics(ensemble="nph")
+
+
+def test_relax_with_fixed_symmetry_keeps_the_cell_cubic():
+    a0, _ = emt_cu_lattice_constant()
+    atoms = _with_emt(bulk("Cu", "fcc", a=3.7, cubic=True))
+    result = Relax(fmax=1e-3, relax_cell=True, fix_symmetry=True, optimizer="LBFGS").run(atoms)
+    cell = result.frames[-1].cell.array
+    np.testing.assert_allclose(cell, np.eye(3) * cell[0, 0], atol=1e-9)
+    assert cell[0, 0] == pytest.approx(a0, abs=2e-3)
+    assert atoms.constraints == []  # the symmetry constraint does not leak out
