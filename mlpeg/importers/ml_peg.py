@@ -21,7 +21,9 @@ Decisions
   leaderboard but cannot be run by ``mlpeg calc`` (no calculator).
 - References are taken from the files only where the warehouse has none for that system;
   where it has one, it is kept and any difference is reported, so importing never
-  replaces reference data already stored.
+  replaces reference data already stored. A mapping whose files carry no usable
+  reference (ML-PEG's DMC-ICE13 refs are PBE-D3, mlpeg's are DMC) loads the benchmark's
+  own references from its ``calc.py`` instead, as ``mlpeg calc`` does.
 - A file that cannot be imported is skipped with one sentence saying why; the other files
   of the model still import. A non-finite energy, force or stress becomes a ``failed``
   prediction, as in ``mlpeg calc``.
