@@ -341,3 +341,17 @@ def test_check_against_lists_each_difference(tmp_path):
     cli = CliRunner().invoke(app, ["benchmarks", "--check-against", str(tmp_path)])
     assert cli.exit_code == 1
     assert "3 difference(s)" in cli.output
+
+
+def test_outputs_are_found_in_a_checkout_a_calcs_tree_or_one_benchmark(tmp_path):
+    for layout in ("checkout/ml_peg/calcs", "calcs_tree"):
+        (tmp_path / layout / "molecular_crystal/X23/outputs/model-a").mkdir(parents=True)
+    (tmp_path / "checkout/ml_peg/calcs/surfaces/OC157/outputs").mkdir(parents=True)
+    (tmp_path / "one/X23/outputs").mkdir(parents=True)
+    checkout = find_outputs(tmp_path / "checkout")
+    assert [(f.category, f.name) for f in checkout] == [
+        ("molecular_crystal", "X23"),
+        ("surfaces", "OC157"),
+    ]
+    assert [f.name for f in find_outputs(tmp_path / "calcs_tree")] == ["X23"]
+    assert [f.name for f in find_outputs(tmp_path / "one/X23")] == ["X23"]
