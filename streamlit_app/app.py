@@ -17,9 +17,19 @@ from ase.data import chemical_symbols
 
 from mlpeg.errors import MlpegError
 
-st.set_page_config(
-    page_title="mlpeg leaderboard", page_icon=":material/leaderboard:", layout="wide"
-)
+
+def _favicon():
+    """Draw the tab icon here: a material or emoji page icon is fetched from the internet."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (32, 32), "#5cb87a")
+    draw = ImageDraw.Draw(image)
+    for x, height in ((5, 10), (13, 18), (21, 26)):
+        draw.rectangle((x, 30 - height, x + 6, 30), fill="#1b5e20")
+    return image
+
+
+st.set_page_config(page_title="mlpeg leaderboard", page_icon=_favicon(), layout="wide")
 
 
 @st.cache_resource(show_spinner=False)

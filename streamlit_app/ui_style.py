@@ -45,59 +45,91 @@ def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def number(value: float) -> str:
+    """Format a measured value: 4 significant digits, rounding-level noise shown as 0."""
+    return "0" if abs(value) < 1e-9 else f"{value:.4g}"
+
+
+def cell(value: object) -> str:
+    """Format any value for a two-column details table."""
+    if _is_missing(value):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
 def styled(
     frame: pd.DataFrame,
     states: pd.DataFrame,
     *,
     coloured: list[str],
-    formats: Mapping[str, str] | None = None,
+    formats: Mapping[str, object] | None = None,
     colour_by: pd.DataFrame | None = None,
+    worst: Mapping[str, float] | None = None,
 ) -> Styler:
     """Style a table of values: coloured scores, and state labels where there is no value.
+
+    Streamlit draws every empty numeric cell as "None", whatever the Styler says, so a cell
+    without a value holds a sentinel that sorts as the worst value of its column (−∞ by
+    default) and shows its state's label ("not run", "failed", ...) in its state's colours.
 
     Parameters
     ----------
     frame
         Values to show (a RangeIndex); numeric columns stay numeric so they sort.
     states
-        Same shape and columns as the numeric part of ``frame``: each cell's state.
+        Same rows as ``frame``, one column per numeric column of ``frame``: each cell's state.
     coloured
-        Columns holding 0–1 scores, coloured on the red → green scale.
+        Columns coloured on the red → green scale.
     formats
-        Number format per column (default ``{:.3f}`` for scores, ``{:.4g}`` otherwise).
+        Number format per column (default ``{:.3f}`` for scores, 4 significant digits else).
     colour_by
         Scores to colour ``coloured`` columns by, when they show raw values instead.
+    worst
+        Sentinel per column for cells without a value (``inf`` where lower is better).
     """
     formats = dict(formats or {})
+    worst = dict(worst or {})
+    missing = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    shown = frame.copy()
+    for column in states.columns:
+        missing[column] = [_is_missing(value) for value in frame[column]]
+        shown[column] = (
+            frame[column].astype(float).where(~missing[column], worst.get(column, -math.inf))
+        )
 
     def css(_: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame("", index=frame.index, columns=frame.columns)
         for column in states.columns:
             for index in frame.index:
-                value = frame.at[index, column]
-                state = states.at[index, column]
-                if _is_missing(value):
+                if missing.at[index, column]:
+                    state = states.at[index, column]
                     out.at[index, column] = STATE_CSS.get(state, STATE_CSS["not_run"])
                 elif column in coloured:
-                    score = value if colour_by is None else colour_by.at[index, column]
+                    score = (
+                        frame.at[index, column]
+                        if colour_by is None
+                        else colour_by.at[index, column]
+                    )
                     if not _is_missing(score):
                         out.at[index, column] = (
                             f"background-color: {score_colour(float(score))}; color: #1b1b1b"
                         )
         return out
 
-    styler = frame.style.apply(css, axis=None)
+    styler = shown.style.apply(css, axis=None)
     for column in states.columns:
         is_score = column in coloured and colour_by is None
-        number = formats.get(column, "{:.3f}" if is_score else "{:.4g}")
-        styler = styler.format(number, subset=[column], na_rep="–")
-        for state, label in STATE_LABELS.items():
+        styler = styler.format(
+            formats.get(column, "{:.3f}" if is_score else number), subset=[column]
+        )
+        for state in set(states[column]):
             rows = [
-                index
-                for index in frame.index
-                if _is_missing(frame.at[index, column]) and states.at[index, column] == state
+                i for i in frame.index if missing.at[i, column] and states.at[i, column] == state
             ]
             if rows:
+                label = STATE_LABELS.get(state, "–")
                 styler = styler.format(
                     lambda _, label=label: label, subset=pd.IndexSlice[rows, [column]]
                 )

@@ -53,12 +53,17 @@ def view(warehouse, sql: str, params: ScoringParams | None = None) -> pd.DataFra
 
 
 def shown(at: AppTest, index: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return (values, displayed text) of the index-th table on the page."""
+    """Return (values, displayed text) of the index-th table on the page.
+
+    Cells without a value hold ±inf (so they sort as the worst) and show their state's
+    label; the values returned here have them back as NaN.
+    """
     proto = at.dataframe[index].proto
     display = dataframe_util.convert_arrow_bytes_to_pandas_df(
         proto.arrow_data.styler.display_values
     )
-    return at.dataframe[index].value, display
+    values = at.dataframe[index].value.replace([float("inf"), float("-inf")], float("nan"))
+    return values, display
 
 
 def run(target) -> AppTest:
@@ -149,10 +154,13 @@ def test_category_page(app, warehouse):
 # -- benchmark --------------------------------------------------------------------------------
 
 
-def _open_benchmark(app: AppTest, key: str) -> AppTest:
+def _open_benchmark(app: AppTest, key: str, metric: str | None = None) -> AppTest:
     app.switch_page("pages/benchmark.py")
     run(app)
-    return run(app.selectbox(key="benchmark").set_value(key))
+    run(app.selectbox(key="benchmark").set_value(key))
+    if metric is not None:
+        run(app.button_group(key="metric").set_value(metric))
+    return app
 
 
 def test_benchmark_metrics_raw_and_normalised(app, warehouse):
@@ -189,7 +197,9 @@ def test_benchmark_threshold_edit_rescore(app, warehouse):
 
 def test_benchmark_scatter_and_structure(app, warehouse):
     _open_benchmark(app, "X23")
-    assert app.button_group(key="metric").value == "MAE"
+    assert app.button_group(key="metric").value is None
+    assert not app.get("plotly_chart")  # no metric chosen yet
+    run(app.button_group(key="metric").set_value("MAE"))
     assert len(app.get("plotly_chart")) == 1
     run(app.selectbox(key="inspect_model").set_value("model-a"))
     run(app.selectbox(key="inspect_system").set_value("hydrogen_sulfide"))
@@ -207,7 +217,7 @@ def test_benchmark_scatter_and_structure(app, warehouse):
 
 
 def test_relaxation_frames_can_be_animated(app):
-    _open_benchmark(app, "TOY")
+    _open_benchmark(app, "TOY", "MAE")
     run(app.selectbox(key="inspect_model").set_value("model-a"))
     run(app.selectbox(key="inspect_system").set_value("h2"))
     assert app.toggle(key="animate").label == "Animate 3 frames"  # input + 2 output frames

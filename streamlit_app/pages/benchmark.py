@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
 import ui_state
@@ -146,6 +148,7 @@ def metrics_table(store, params, benchmark_key: str, definitions: pd.DataFrame) 
     values["Score"] = list(totals["score"])
     states = pd.DataFrame({"Score": list(totals["state"])})
     colour_by = pd.DataFrame({"Score": list(totals["score"])})
+    worst: dict[str, float] = {}
     column_config = {
         "Model": st.column_config.TextColumn("Model", pinned=True),
         "Score": st.column_config.NumberColumn("Score", help="Weighted mean of metric scores."),
@@ -157,6 +160,8 @@ def metrics_table(store, params, benchmark_key: str, definitions: pd.DataFrame) 
         values[label] = [shown.get(model) for model in models]
         states[label] = [rows["state"].get(model, "not_run") for model in models]
         colour_by[label] = [rows["score"].get(model) for model in models]
+        if not normalised and metric["good"] < metric["bad"]:
+            worst[label] = math.inf  # lower is better: a value-less cell sorts last
         tooltip = metric["tooltip"] or metric["title"] or metric["metric_key"]
         column_config[label] = st.column_config.NumberColumn(
             label,
@@ -170,9 +175,17 @@ def metrics_table(store, params, benchmark_key: str, definitions: pd.DataFrame) 
         else "–"
         for m in models
     ]
-    coloured = [column for column in states.columns]
+    score_columns = ["Score", *(states.columns[1:] if normalised else [])]
+    formats = {column: "{:.3f}" for column in score_columns}
     st.dataframe(
-        ui_style.styled(values, states, coloured=coloured, colour_by=colour_by),
+        ui_style.styled(
+            values,
+            states,
+            coloured=list(states.columns),
+            colour_by=colour_by,
+            formats=formats,
+            worst=worst,
+        ),
         hide_index=True,
         key="metrics_table",
         column_config=column_config,
@@ -180,11 +193,11 @@ def metrics_table(store, params, benchmark_key: str, definitions: pd.DataFrame) 
     ui_style.legend()
     if len(mismatch):
         reference = ", ".join(sorted({str(v) for v in levels["reference_level_of_theory"] if v}))
-        trained = ", ".join(f"{m} ({lvl or 'unknown'})" for m, lvl in mismatch.items())
+        listed = ", ".join(f"{m} ({trained.get(m, 'unknown')})" for m in mismatch.index)
         st.warning(
             f"Reference level of theory: {reference or 'unknown'}. These models were trained "
             f"on a different level, so part of their error is the difference between levels: "
-            f"{trained}."
+            f"{listed}."
         )
 
 
@@ -234,6 +247,7 @@ def scatter(store, params, benchmark, metric: dict) -> pd.DataFrame:
         key=key,
         on_select=lambda: _on_point_selected(key),
         selection_mode="points",
+        width="content",
         config={"displaylogo": False},
     )
     counts = shown["state"].value_counts()
@@ -288,7 +302,9 @@ def inspect(store, params, benchmark, metric: dict, points: pd.DataFrame) -> Non
         }
         details |= extra
         st.dataframe(
-            pd.DataFrame({"": list(details), "value": [str(v) for v in details.values()]}),
+            pd.DataFrame(
+                {"": list(details), "value": [ui_style.cell(v) for v in details.values()]}
+            ),
             hide_index=True,
             key="point_details",
         )
@@ -347,7 +363,7 @@ def main() -> None:
         list(definitions["metric_key"]),
         key="metric",
         bind="query-params",
-        default=definitions["metric_key"].iloc[0],
+        help="Choose a metric to see the points behind it.",
     )
     if metric_key is None:
         st.caption("Choose a metric to see its points.")
