@@ -19,6 +19,7 @@ def silicon():
     return atoms
 
 
+@pytest.mark.slow
 def test_chgnet_energy_equals_chgnet_predict_structure():
     from chgnet.model import CHGNet
     from pymatgen.io.ase import AseAtomsAdaptor
@@ -36,6 +37,7 @@ def test_chgnet_energy_equals_chgnet_predict_structure():
     assert path.endswith("chgnet_0.3.0_e29f68s314m37.pth.tar") and len(sha256) == 64
 
 
+@pytest.mark.slow
 def test_sevennet_energy_equals_sevenn_calculator():
     from mlpeg.models.sevennet import import_e3nn
 
