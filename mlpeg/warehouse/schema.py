@@ -196,27 +196,37 @@ METRIC_COLUMNS = ["model_key", "metric_key", "value"]
 
 
 def leaderboard_sql() -> str:
-    """Return the ``leaderboard`` view: one row per model; per category a score and a state."""
+    """Return the ``leaderboard`` view: one row per model; per category a score and a state.
+
+    Category scores are computed once (a materialised CTE) and the overall score is derived
+    from them here, instead of reading ``overall_scores`` and ``category_scores`` separately,
+    which made DuckDB evaluate every benchmark's views twice.
+    """
     columns = []
     for key in catalog.categories():
-        columns.append(f"max(category_scores.score) filter (where category_key = '{key}') as {key}")
+        columns.append(f"max(score) filter (where category_key = '{key}') as {key}")
         columns.append(
-            f"coalesce(max(category_scores.state) filter (where category_key = '{key}'), "
-            f"'not_run') as {key}__state"
+            f"coalesce(max(state) filter (where category_key = '{key}'), 'not_run') "
+            f"as {key}__state"
         )
-    per_category = ",\n    ".join(columns) if columns else "null as no_categories"
+    per_category = ",\n        ".join(columns) if columns else "null as no_categories"
     return f"""
 -- grain: one row per model; overall score then one score column per category
 create or replace view leaderboard as
-select
-    overall_scores.model_key,
-    overall_scores.score as overall,
-    overall_scores.state,
-    {per_category},
-from overall_scores
-join category_scores using (model_key)
-group by overall_scores.model_key, overall_scores.score, overall_scores.state
-order by overall desc nulls last, overall_scores.model_key;
+with categories_scored as materialized (
+    select * from category_scores
+),
+per_model as (
+    select
+        model_key,
+        weighted_mean(score, category_weight) as overall,
+        summary_state(list(state)) as state,
+        {per_category},
+    from categories_scored
+    group by model_key
+)
+select * from per_model
+order by overall desc nulls last, model_key;
 """
 
 
