@@ -22,6 +22,18 @@ from mlpeg.calc.kinds import (
 from mlpeg.calc.tasks import settings_hash
 
 
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Small BLAS calls (EMT, optimisers) are much slower with threads fighting for cores."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(1):
+        yield
+
+
 def emt_cu_lattice_constant() -> tuple[float, float]:
     """EMT's fcc Cu lattice constant and energy per atom, from an EOS fit of perfect cells."""
     volumes, energies = [], []
