@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -67,6 +68,12 @@ CategoryOption = Annotated[
 ModelOption = Annotated[
     list[str] | None, typer.Option("--model", "-m", help="Model name (repeatable).")
 ]
+FullOption = Annotated[
+    bool,
+    typer.Option(
+        "--full", help="Full sets for benchmarks that default to a quick subset (e.g. diatomics)."
+    ),
+]
 
 
 def _progress() -> Progress:
@@ -97,6 +104,15 @@ def _select_benchmarks(
     return list({bench.key: bench for bench in chosen}.values())
 
 
+def _metrics_summary(bench: catalog.Benchmark) -> str:
+    """One metric by name; several as a count with the weighted ones named."""
+    if len(bench.metrics) == 1:
+        return bench.metrics[0].key
+    weighted = [m.key for m in bench.metrics if m.weight > 0]
+    shown = ", ".join(weighted[:2]) + ("…" if len(weighted) > 2 else "")
+    return f"{len(bench.metrics)} ({shown} weighted)" if weighted else str(len(bench.metrics))
+
+
 @app.command("benchmarks")
 def list_benchmarks(
     check_against: Annotated[
@@ -122,7 +138,7 @@ def list_benchmarks(
             bench.category,
             bench.key,
             bench.title,
-            ", ".join(m.key for m in bench.metrics),
+            _metrics_summary(bench),
             f"{bench.structures:,}" if bench.structures else "–",
             bench.cost,
             bench.level_of_theory,
@@ -177,6 +193,7 @@ def _calc(
     device: str | None,
     subset: int | None,
     options: CalcOptions | None = None,
+    full: bool = False,
 ) -> list:
     from mlpeg.calc.cli_options import summary_table
     from mlpeg.calc.runner import run_tasks, write_references
@@ -190,7 +207,7 @@ def _calc(
                 from mlpeg.reactions import write_reactions
 
                 write_reactions(module.reactions(), bench, landing=landing)
-            tasks = module.tasks()
+            tasks = _benchmark_tasks(module, full=full)
             if subset:
                 keep = list(dict.fromkeys(task.system for task in tasks))[:subset]
                 if hasattr(module, "reactions"):  # the species of the first N reactions
@@ -216,6 +233,13 @@ def _calc(
     return summaries
 
 
+def _benchmark_tasks(module, *, full: bool) -> list:
+    """Return a calc module's tasks; with ``full``, its full set if it has one."""
+    if full and "full" in inspect.signature(module.tasks).parameters:
+        return module.tasks(full=True)
+    return module.tasks()
+
+
 @app.command("calc")
 def calc(
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
@@ -231,6 +255,7 @@ def calc(
     retry_failed: RetryFailedOption = False,
     timeout: TimeoutOption = None,
     batch_size: BatchOption = DEFAULT_BATCH_SIZE,
+    full: FullOption = False,
 ) -> None:
     """Run models on benchmarks and write landing Parquet parts (never the warehouse).
 
@@ -254,6 +279,7 @@ def calc(
         device=device,
         subset=subset,
         options=options,
+        full=full,
     )
 
 
@@ -421,6 +447,7 @@ def run(
     workers: WorkersOption = None,
     force: ForceOption = False,
     timeout: TimeoutOption = None,
+    full: FullOption = False,
 ) -> None:
     """Calc, ingest and print the leaderboard (default: quick benchmarks, default models)."""
     benchmarks = _select_benchmarks(benchmark, category)
@@ -430,7 +457,13 @@ def run(
         engine=engine, address=address, workers=workers, force=force, timeout=timeout
     )
     summaries = _calc(
-        benchmarks, models, landing=landing, device=device, subset=subset, options=options
+        benchmarks,
+        models,
+        landing=landing,
+        device=device,
+        subset=subset,
+        options=options,
+        full=full,
     )
     code = _ingest(
         warehouse,
