@@ -67,6 +67,7 @@ def s22_parts(landing: Path) -> None:
         + rows("Ethene_dimer", (-8.0, -4.0)),
         model="model-a",
         benchmark="S22",
+        run_id="s22-run",
     )
 
 
@@ -90,7 +91,7 @@ def gmtkn55_parts(landing: Path) -> None:
                    state="ok" if e is not None else "failed")
         for n, e in GMTKN55_PREDS.items()
     ]  # fmt: skip
-    predictions_part(landing, rows, model="model-a", benchmark="GMTKN55")
+    predictions_part(landing, rows, model="model-a", benchmark="GMTKN55", run_id="gmtkn55-run")
 
 
 def ice13_parts(landing: Path) -> dict[str, int]:
@@ -105,16 +106,19 @@ def ice13_parts(landing: Path) -> dict[str, int]:
         prediction("II", "species", atoms["II"], -119.4),
         prediction("water", "species", atoms["water"], -9.5),
     ]
-    predictions_part(landing, rows, model="model-a", benchmark="DMC_ICE13")
+    predictions_part(landing, rows, model="model-a", benchmark="DMC_ICE13", run_id="ice13-run")
     return {name: len(atoms[name]) for name in ("Ih", "II", "water")}
 
 
 QUERIES = {
     "s22_points": "select system, pred, ref, state, subset from s22.points",
     "s22_metrics": "select metric_key, value from s22.metrics",
-    "s22_score": "select metric_key, score from metric_scores where benchmark_key = 'S22'",
+    "s22_score": "select metric_key, score from metric_scores "
+    "where benchmark_key = 'S22' and model_key = 'model-a'",
     "gmtkn55_metrics": "select metric_key, value from gmtkn55.metrics",
     "gmtkn55_weights": "select system, weight from gmtkn55.points",
+    "gmtkn55_states": "select metric_key, state from metric_scores "
+    "where benchmark_key = 'GMTKN55' and model_key = 'model-a'",
     "ice13_points": "select system, pred, ref, quantity from dmc_ice13.points",
     "ice13_metrics": "select metric_key, value from dmc_ice13.metrics",
 }
@@ -194,6 +198,9 @@ def test_gmtkn55_wtmad2_by_hand(hand_made):
     assert metrics["WTMAD"] == pytest.approx(5.684)
     assert metrics["Small systems"] == pytest.approx(2.842)
     assert metrics["Intermolecular NCIs"] == pytest.approx(11.368)
+    states = dict(hand_made["gmtkn55_states"])
+    assert states["WTMAD"] == states["Small systems"] == "ok"
+    assert states["Barrier heights"] == "not_run"  # no reaction of that subgroup was computed
 
 
 def test_ice13_absolute_and_relative_lattice_energies_by_hand(hand_made):

@@ -68,6 +68,8 @@ scored as (
         case
             when ran.model_key is null then 'not_run'
             when metric_values.value is not null and not isnan(metric_values.value) then 'ok'
+            -- the run has no point for this metric at all (e.g. a subset it did not reach)
+            when metric_values.model_key is null then 'not_run'
             when coverage.n_points > 0 and coverage.n_filtered = coverage.n_points
                 then 'filtered'
             when coverage.n_unsupported > 0 and coverage.n_failed = 0 then 'unsupported'
