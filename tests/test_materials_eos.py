@@ -11,6 +11,7 @@ from ase.eos import EquationOfState
 from ase.units import GPa
 from conftest import MIRROR
 from helpers import prediction, predictions_part
+from materials_helpers import assert_declared_checks
 
 from mlpeg import catalog
 from mlpeg.calc.runner import run_tasks, write_references
@@ -242,3 +243,9 @@ def test_lattice_constants_with_emt_match_ase(eos):
     assert mae["MAE (PBE)"] == pytest.approx(
         abs(points[("C", "lattice_constant_pbe")][0] - 3.583)  # no PBE value for AlN
     )
+
+
+def test_declared_checks_hold(eos):
+    con, _ = eos
+    for key in ("elemental_eos", "lattice_constants"):
+        assert assert_declared_checks(con, key) > 0, key

@@ -13,6 +13,7 @@ from ase.eos import EquationOfState
 from ase.filters import FrechetCellFilter
 from ase.optimize import BFGS
 from ase.units import GPa, J, m
+from materials_helpers import assert_declared_checks
 
 from mlpeg import catalog
 from mlpeg.calc.runner import run_tasks, write_references
@@ -53,8 +54,9 @@ def aluminium(tmp_path_factory):
             metrics = dict(
                 con.execute("select metric_key, value from iron_properties.metrics").fetchall()
             )
+            n_checked = assert_declared_checks(con, "iron_properties")
         registry.clear_cache()
-    return summary, points, metrics
+    return summary, points, metrics, n_checked
 
 
 def _eos(structure, scales):
@@ -77,8 +79,9 @@ def _bcc_lattice_constant():
 
 
 def test_every_property_computed(aluminium):
-    summary, points, metrics = aluminium
+    summary, points, metrics, n_checked = aluminium
     assert (summary.n_ok, summary.n_failed) == (32, 0)
+    assert n_checked == 11  # the benchmark.yml checks held on every point
     assert set(points) == {
         "a0",
         "B0",
@@ -103,7 +106,7 @@ def test_every_property_computed(aluminium):
 
 
 def test_equation_of_state_matches_ase(aluminium):
-    _, points, _ = aluminium
+    points = aluminium[1]
     v0, e0_bcc, bulk_modulus = _eos("bcc", A_GUESS * np.linspace(0.94, 1.06, 13) ** (1 / 3))
     assert points["a0"][0] == pytest.approx((2 * v0) ** (1 / 3), rel=1e-7)
     assert points["B0"][0] == pytest.approx(bulk_modulus / GPa, rel=1e-5)
@@ -115,7 +118,7 @@ def test_equation_of_state_matches_ase(aluminium):
 def test_elastic_constants_match_energy_strain_curves(aluminium):
     """C11, C11 + C12 and C44 from the curvature of E(ε) at ASE's own equilibrium (an energy
     route, where the benchmark differentiates stresses)."""
-    _, points, _ = aluminium
+    points = aluminium[1]
     a0 = _bcc_lattice_constant()
     base = bulk("Al", "bcc", a=a0, cubic=True)
     volume = base.get_volume()
@@ -143,7 +146,7 @@ def test_elastic_constants_match_energy_strain_curves(aluminium):
 
 
 def test_vacancy_formation_energy_matches_ase(aluminium):
-    _, points, _ = aluminium
+    points = aluminium[1]
     perfect = bulk("Al", "bcc", a=_bcc_lattice_constant(), cubic=True).repeat(3)
     perfect.calc = EMT()
     e_perfect = perfect.get_potential_energy()
@@ -159,7 +162,7 @@ def test_vacancy_formation_energy_matches_ase(aluminium):
 @pytest.mark.parametrize(("facet", "builder"), [("100", bcc100), ("110", bcc110), ("111", bcc111)])
 def test_surface_energies_match_ase_slabs(aluminium, facet, builder):
     """ASE's own bcc slab builders with as many atomic layers as the benchmark's slab."""
-    _, points, _ = aluminium
+    points = aluminium[1]
     a0 = _bcc_lattice_constant()
     conventional = bulk("Al", "bcc", a=a0, cubic=True)
     conventional.calc = EMT()

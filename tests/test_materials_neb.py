@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import prediction, predictions_part
+from materials_helpers import assert_declared_checks
 
 from mlpeg import catalog
 from mlpeg.calc.kinds import NEB
@@ -96,6 +97,7 @@ def test_views_on_a_hand_made_band(li_tasks, warehouse, tmp_path, test_models):
             "select image, energy, structure_id from li_diffusion.images "
             "where system = 'path_c' order by image"
         ).fetchall()
+        assert assert_declared_checks(con, "li_diffusion") == 2
     assert points["path_b"][:2] == (pytest.approx(0.3), 0.27)
     assert points["path_c"][:2] == (pytest.approx(2.1), 2.5)
     assert points["path_c"][2] == frame_ids["path_c"][2]  # the saddle image is shown

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import prediction, predictions_part
+from materials_helpers import assert_declared_checks
 from scipy.signal import find_peaks
 from scipy.stats import spearmanr
 
@@ -310,3 +311,9 @@ def test_locality_with_emt_end_to_end(physicality):
     assert metrics["Ghost atoms max ΔF"] is None
     assert states["Ghost atoms max ΔF"] == "unsupported"
     assert states["Random hydrogen std ΔF"] == "ok"
+
+
+def test_declared_checks_hold(physicality):
+    con, _ = physicality
+    for key in ("diatomics", "extensivity", "locality"):
+        assert assert_declared_checks(con, key) > 0, key
