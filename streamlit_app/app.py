@@ -68,25 +68,31 @@ def sidebar() -> None:
 
 PAGES = [
     st.Page(
-        "pages/summary.py",
+        "app_pages/summary.py",
         title="Summary",
         icon=":material/leaderboard:",
         url_path="summary",
         default=True,
     ),
-    st.Page("pages/category.py", title="Category", icon=":material/category:", url_path="category"),
     st.Page(
-        "pages/benchmark.py",
+        "app_pages/category.py", title="Category", icon=":material/category:", url_path="category"
+    ),
+    st.Page(
+        "app_pages/benchmark.py",
         title="Benchmark",
         icon=":material/scatter_plot:",
         url_path="benchmark",
     ),
-    st.Page("pages/elements.py", title="Elements", icon=":material/science:", url_path="elements"),
-    st.Page("pages/models.py", title="Models", icon=":material/memory:", url_path="models"),
-    st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
+    st.Page(
+        "app_pages/elements.py", title="Elements", icon=":material/science:", url_path="elements"
+    ),
+    st.Page("app_pages/models.py", title="Models", icon=":material/memory:", url_path="models"),
+    st.Page("app_pages/history.py", title="History", icon=":material/history:", url_path="history"),
 ]
 if ui_state.sql_page_enabled():
-    PAGES.append(st.Page("pages/sql.py", title="SQL", icon=":material/database:", url_path="sql"))
+    PAGES.append(
+        st.Page("app_pages/sql.py", title="SQL", icon=":material/database:", url_path="sql")
+    )
 
 page = st.navigation(PAGES)
 _warm_up(str(ui_state.warehouse_path()))

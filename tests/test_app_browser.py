@@ -93,6 +93,14 @@ def server(tmp_path_factory):
     log.close()
 
 
+def _settled(page) -> None:
+    """Wait until Streamlit has finished running the script for the last interaction."""
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stApp\"]')"
+        ".getAttribute('data-test-script-state') === 'notRunning'"
+    )
+
+
 def _non_white_fraction(png: bytes) -> float:
     from PIL import Image
 
@@ -123,11 +131,13 @@ def test_summary_to_structure(server):
             page.get_by_role("heading", name="Leaderboard").wait_for()
             table = page.locator('[data-testid="stDataFrame"]').first
             table.wait_for()
+            _settled(page)
             page.screenshot(path=SHOTS / "1-summary.png")
 
             page.get_by_role("link", name="Molecular Crystals").click()
             x23 = page.get_by_role("link", name="X23 — X23 lattice energies")
             x23.wait_for()
+            _settled(page)
             page.screenshot(path=SHOTS / "2-category.png")
 
             x23.click()
@@ -135,6 +145,7 @@ def test_summary_to_structure(server):
             page.get_by_role("radio", name="MAE", exact=True).click()
             points = page.locator(".js-plotly-plot .scatterlayer path.point")
             points.first.wait_for()
+            _settled(page)
             assert points.count() == 7  # 3 + 2 + 2 ok points of model-a, -b, -c
             page.screenshot(path=SHOTS / "3-benchmark.png")
             page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()

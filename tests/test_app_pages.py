@@ -135,7 +135,7 @@ def test_element_filter_in_the_sidebar_rescore(app, warehouse):
 
 
 def test_category_page(app, warehouse):
-    app.switch_page("pages/category.py")
+    app.switch_page("app_pages/category.py")
     run(app)
     run(app.selectbox(key="category").set_value("toy"))
     values, display = shown(app)
@@ -155,7 +155,7 @@ def test_category_page(app, warehouse):
 
 
 def _open_benchmark(app: AppTest, key: str, metric: str | None = None) -> AppTest:
-    app.switch_page("pages/benchmark.py")
+    app.switch_page("app_pages/benchmark.py")
     run(app)
     run(app.selectbox(key="benchmark").set_value(key))
     if metric is not None:
@@ -227,17 +227,16 @@ def test_relaxation_frames_can_be_animated(app):
 
 
 def test_elements_page_counts_filtered_predictions(app):
-    app.switch_page("pages/elements.py")
+    app.switch_page("app_pages/elements.py")
     run(app)
     assert "24 predictions are scored" in app.markdown[0].value
-    app.session_state["excluded_elements"] = ["S"]  # AppTest drops the sidebar off Summary
-    run(app)
+    run(app.multiselect(key="excluded_elements").set_value(["S"]))
     # hydrogen_sulfide, solid and molecule, in three X23 runs of the latest selection
     assert "6 of 24 predictions are filtered" in app.markdown[0].value
 
 
 def test_model_card(app):
-    app.switch_page("pages/models.py")
+    app.switch_page("app_pages/models.py")
     run(app)
     run(app.selectbox(key="model").set_value("model-a"))
     fields = app.dataframe[0].value
@@ -251,7 +250,7 @@ def test_model_card(app):
 
 
 def test_history_as_of_a_run_and_diff(app):
-    app.switch_page("pages/history.py")
+    app.switch_page("app_pages/history.py")
     run(app)
     run(app.radio(key="history_mode").set_value("a run"))
     run(app.selectbox(key="history_run").set_value("run-a1"))
@@ -265,7 +264,7 @@ def test_history_as_of_a_run_and_diff(app):
 
 
 def test_sql_page_runs_queries_and_refuses_writes(app):
-    app.switch_page("pages/sql.py")
+    app.switch_page("app_pages/sql.py")
     run(app)
     app.text_area(key="sql_text").set_value("select count(*) as n from runs")
     run(app.button(key="sql_run").click())
@@ -286,4 +285,4 @@ def test_no_sql_hides_the_sql_page(warehouse, monkeypatch):
     monkeypatch.setenv("MLPEG_APP_NO_SQL", "1")
     at = AppTest.from_file(APP, default_timeout=120).run()
     with pytest.raises(ValueError):
-        at.switch_page("pages/sql.py")
+        at.switch_page("app_pages/sql.py")

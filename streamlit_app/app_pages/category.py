@@ -96,7 +96,7 @@ def main() -> None:
     st.subheader("Benchmarks")
     for bench in benchmarks:
         st.page_link(
-            "pages/benchmark.py",
+            "app_pages/benchmark.py",
             label=f"{bench['benchmark_key']} — {bench['title']}",
             query_params={"benchmark": bench["benchmark_key"]},
             icon=":material/scatter_plot:",

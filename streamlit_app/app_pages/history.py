@@ -80,9 +80,39 @@ def diff_section(store, runs: pd.DataFrame) -> None:
     benchmark = queries.benchmark_info(store, bench_key)
     diff = queries.run_diff(store, ui_state.params(), benchmark, model, run_a, run_b)
     st.markdown("**Metrics** (value and score under the current thresholds)")
-    st.dataframe(diff.metrics.to_pandas(), hide_index=True, key="diff_metrics")
+    st.dataframe(
+        diff.metrics.to_pandas(),
+        hide_index=True,
+        key="diff_metrics",
+        column_config={
+            "metric_key": "Metric",
+            "unit": "Unit",
+            "value_a": st.column_config.NumberColumn("Value A", format="%.4g"),
+            "value_b": st.column_config.NumberColumn("Value B", format="%.4g"),
+            "value_change": st.column_config.NumberColumn("B − A", format="%+.4g"),
+            "score_a": st.column_config.NumberColumn("Score A", format="%.3f"),
+            "score_b": st.column_config.NumberColumn("Score B", format="%.3f"),
+        },
+    )
     st.markdown("**Points** (largest change first)")
-    st.dataframe(diff.points.to_pandas(), hide_index=True, key="diff_points")
+    st.dataframe(
+        diff.points.to_pandas(),
+        hide_index=True,
+        key="diff_points",
+        column_config={
+            "system": "System",
+            "quantity": "Quantity",
+            "pred_a": st.column_config.NumberColumn("Predicted A", format="%.4g"),
+            "pred_b": st.column_config.NumberColumn("Predicted B", format="%.4g"),
+            "pred_change": st.column_config.NumberColumn("B − A", format="%+.4g"),
+            "ref": st.column_config.NumberColumn("Reference", format="%.4g"),
+            "error_change": st.column_config.NumberColumn(
+                "|error| B − A", format="%+.4g", help="Negative: run B is closer to the reference."
+            ),
+            "state_a": "State A",
+            "state_b": "State B",
+        },
+    )
 
 
 def main() -> None:

@@ -52,6 +52,7 @@ def main() -> None:
             pd.DataFrame({"": list(fields), "value": [_text(v) for v in fields.values()]}),
             hide_index=True,
             key="model_fields",
+            height=36 * (len(fields) + 1) + 2,
         )
     with right:
         elements = model["elements"] or []

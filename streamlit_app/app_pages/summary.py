@@ -110,7 +110,7 @@ def main() -> None:
     for index, category in enumerate(categories):
         with links[index % len(links)]:
             st.page_link(
-                "pages/category.py",
+                "app_pages/category.py",
                 label=category["title"],
                 query_params={"category": category["category_key"]},
                 icon=":material/category:",
