@@ -6,17 +6,19 @@ file aborts the whole install and leaves the stored warehouse exactly as it was.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 from ase import units
 from ase.data import chemical_symbols
 
 from mlpeg import catalog
 from mlpeg.errors import ConfigError
 from mlpeg.models import registry
-from mlpeg.paths import SQL_DIR
+from mlpeg.paths import SQL_DIR, benchmarks_dir
 
 SCHEMA_VERSION_TABLE = "schema_info"
 _MIGRATION = re.compile(r"^(\d{3})_.*\.sql$")
@@ -76,12 +78,14 @@ def _sync_catalog(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("delete from metric_definitions")
     con.execute("delete from benchmarks")
     con.execute("delete from categories")
-    con.executemany(
-        "insert into categories values (?, ?, ?, ?)",
+    _insert_rows(
+        con,
+        "categories",
         [(c.key, c.title, c.description, c.weight) for c in categories.values()],
     )
-    con.executemany(
-        "insert into benchmarks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    _insert_rows(
+        con,
+        "benchmarks",
         [
             (
                 b.key,
@@ -98,8 +102,9 @@ def _sync_catalog(con: duckdb.DuckDBPyConnection) -> None:
             for b in benchmarks.values()
         ],
     )
-    con.executemany(
-        "insert into metric_definitions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    _insert_rows(
+        con,
+        "metric_definitions",
         [
             (
                 b.key,
@@ -144,10 +149,34 @@ def _sync_catalog(con: duckdb.DuckDBPyConnection) -> None:
                     spec.test_only,
                 )
             )
-    con.executemany(
-        "insert or replace into models values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    _insert_rows(con, "models", rows, replace=True)
+
+
+def _insert_rows(
+    con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple], *, replace: bool = False
+) -> None:
+    """Insert Python tuples in one statement (executemany runs one statement per row)."""
+    if not rows:
+        return
+    columns = [
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns where table_name = ? "
+            "and table_schema = 'main' order by ordinal_position",
+            [table],
+        ).fetchall()
+    ]
+    columns = columns[: len(rows[0])]
+    batch = pa.Table.from_pylist([dict(zip(columns, row, strict=True)) for row in rows])
+    verb = "insert or replace" if replace else "insert"
+    con.register("catalog_rows", batch)
+    try:
+        con.execute(
+            f"{verb} into {table} ({', '.join(columns)}) "
+            f"select {', '.join(columns)} from catalog_rows"
+        )
+    finally:
+        con.unregister("catalog_rows")
 
 
 def _run_sql_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -206,8 +235,7 @@ def leaderboard_sql() -> str:
     for key in catalog.categories():
         columns.append(f"max(score) filter (where category_key = '{key}') as {key}")
         columns.append(
-            f"coalesce(max(state) filter (where category_key = '{key}'), 'not_run') "
-            f"as {key}__state"
+            f"coalesce(max(state) filter (where category_key = '{key}'), 'not_run') as {key}__state"
         )
     per_category = ",\n        ".join(columns) if columns else "null as no_categories"
     return f"""
@@ -269,22 +297,57 @@ def _install_views(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(leaderboard_sql())
 
 
-def install(con: duckdb.DuckDBPyConnection) -> None:
+def source_fingerprint() -> str:
+    """Hash of everything ``install`` reads: SQL, benchmark and category files, models.
+
+    When it matches the one stored by the last install, the warehouse is already up to
+    date and opening a writer skips the (seconds-long) view rebuild.
+    """
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    files = sorted(SQL_DIR.rglob("*.sql"))
+    for bench in catalog.benchmarks().values():
+        files += [bench.folder / "benchmark.yml", bench.views_sql]
+    files += sorted(benchmarks_dir().glob("*/category.yml"))
+    files.append(registry.registry_path())
+    for path in files:
+        digest.update(str(path).encode())
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return digest.hexdigest()
+
+
+def _stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'install_state'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    row = con.execute("select fingerprint from install_state").fetchone()
+    return row[0] if row else None
+
+
+def install(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> None:
     """Bring an open read-write warehouse up to date, atomically.
 
     Applies pending migrations, syncs categories, benchmarks, metric definitions and
-    models from their YAML files, and (re)creates every view.
+    models from their YAML files, and (re)creates every view; skipped when nothing that
+    it reads changed since the last install (unless ``force``).
 
     Raises
     ------
     ConfigError
         When a YAML or SQL file is malformed; nothing is changed then.
     """
+    fingerprint = source_fingerprint()
+    if not force and _stored_fingerprint(con) == fingerprint:
+        return
     con.execute("begin transaction")
     try:
         _migrate(con)
         _sync_catalog(con)
         _install_views(con)
+        con.execute("create table if not exists install_state (fingerprint varchar)")
+        con.execute("delete from install_state")
+        con.execute("insert into install_state values (?)", [fingerprint])
     except BaseException:
         con.execute("rollback")
         raise
