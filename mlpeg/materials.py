@@ -68,7 +68,8 @@ def volume_scan(
     points = []
     for factor in factors:
         point = atoms.copy()
-        point.set_cell(atoms.cell.array * (factor * volume_per_atom / current) ** (1 / 3), True)
+        linear = (factor * volume_per_atom / current) ** (1 / 3)
+        point.set_cell(atoms.cell.array * linear, scale_atoms=True)
         points.append((f"v{factor:.3f}", point))
     return points
 
