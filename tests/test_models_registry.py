@@ -157,7 +157,8 @@ def test_offline_availability_says_why(offline, monkeypatch, tmp_path):
     assert registry.availability(models["mace-mpa-0"]) == (True, f"weights at {cached}")
 
 
-def test_pinned_url_checkpoint_is_available_from_the_mirror_only(offline, monkeypatch):
+def test_pinned_url_checkpoint_is_available_from_the_mirror_only(offline, monkeypatch, tmp_path):
+    monkeypatch.setenv("MLPEG_CACHE", str(tmp_path / "empty-cache"))  # other tests fill theirs
     spec = registry.get_model("mace-ge-sb-te")
     available, why = registry.availability(spec)
     assert available
