@@ -15,6 +15,24 @@ MIRROR = Path(os.environ.get("MLPEG_TEST_MIRROR", REPO_ROOT.parent / "shared" / 
 
 
 @pytest.fixture(autouse=True)
+def _restore_main_module():
+    """Undo what streamlit's AppTest leaves behind: it runs the app as ``__main__``, and
+    multiprocessing's spawn would then re-run the app script in every worker process a
+    later test starts."""
+    import sys
+
+    main = sys.modules["__main__"]
+    saved = {name: getattr(main, name) for name in ("__file__", "__spec__") if hasattr(main, name)}
+    yield
+    sys.modules["__main__"] = main
+    for name in ("__file__", "__spec__"):
+        if name in saved:
+            setattr(main, name, saved[name])
+        elif hasattr(main, name):
+            delattr(main, name)
+
+
+@pytest.fixture(autouse=True)
 def _offline_data(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
     """Read data from the mirror into a per-session cache; never from the network."""
     monkeypatch.setenv("MLPEG_DATA_MIRROR", str(MIRROR))
