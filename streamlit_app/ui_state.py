@@ -81,3 +81,30 @@ def params() -> ScoringParams:
         benchmark_weights=_changed_weights(BENCHMARK_WEIGHT_PREFIX, default_benchmark_weights()),
         category_weights=_changed_weights(CATEGORY_WEIGHT_PREFIX, default_category_weights()),
     )
+
+
+def url_choice(widget, label: str, options: list, *, key: str, **kwargs):
+    """Draw a single-choice widget whose value follows ``?key=...`` in the URL.
+
+    A page link with ``query_params`` (summary → category → benchmark) or a shared URL
+    selects the option; choosing another option updates the URL. (Streamlit's own
+    ``bind="query-params"`` reads the URL only on a full page load, not when a page link
+    switches pages.)
+    """
+    requested = st.query_params.get(key)
+    if st.session_state.get(key) not in options:
+        st.session_state.pop(key, None)
+    if requested in options and requested != st.session_state.get(key):
+        st.session_state[key] = requested
+
+    def follow() -> None:
+        value = st.session_state.get(key)
+        if value is None:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = value
+
+    value = widget(label, options, key=key, on_change=follow, **kwargs)
+    if value is not None and st.query_params.get(key) != value:
+        st.query_params[key] = value
+    return value

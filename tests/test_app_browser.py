@@ -134,6 +134,12 @@ def test_summary_to_structure(server):
             _settled(page)
             page.screenshot(path=SHOTS / "1-summary.png")
 
+            # A category link opens that category (not the first one, Molecular Crystals).
+            page.get_by_role("link", name="Toy category").click()
+            page.get_by_role("link", name="TOY — Toy energies").wait_for()
+            page.get_by_role("link", name="Summary").click()
+            page.get_by_role("link", name="Molecular Crystals").wait_for()
+            _settled(page)
             page.get_by_role("link", name="Molecular Crystals").click()
             x23 = page.get_by_role("link", name="X23 — X23 lattice energies")
             x23.wait_for()

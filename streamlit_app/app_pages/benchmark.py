@@ -340,12 +340,12 @@ def main() -> None:
         st.info("The warehouse holds no benchmarks yet.")
         return
     titles = {row["benchmark_key"]: row["title"] for row in catalogue}
-    key = st.selectbox(
+    key = ui_state.url_choice(
+        st.selectbox,
         "Benchmark",
         list(titles),
-        format_func=lambda k: f"{k} — {titles[k]}",
         key="benchmark",
-        bind="query-params",
+        format_func=lambda k: f"{k} — {titles[k]}",
     )
     benchmark = queries.benchmark_info(store, key)
     st.title(f"{benchmark.key}: {benchmark.title}")
@@ -358,11 +358,11 @@ def main() -> None:
     definitions = queries.metric_definitions(store, params, benchmark.key).to_pandas()
     metrics_table(store, params, benchmark.key, definitions)
     st.subheader("Parity")
-    metric_key = st.segmented_control(
+    metric_key = ui_state.url_choice(
+        st.segmented_control,
         "Metric",
         list(definitions["metric_key"]),
         key="metric",
-        bind="query-params",
         help="Choose a metric to see the points behind it.",
     )
     if metric_key is None:

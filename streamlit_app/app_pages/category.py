@@ -51,12 +51,8 @@ def main() -> None:
         st.info("The warehouse holds no benchmarks yet.")
         return
     titles = {c["category_key"]: c["title"] for c in categories}
-    key = st.selectbox(
-        "Category",
-        options=list(titles),
-        format_func=titles.get,
-        key="category",
-        bind="query-params",
+    key = ui_state.url_choice(
+        st.selectbox, "Category", list(titles), key="category", format_func=titles.get
     )
     category = next(c for c in categories if c["category_key"] == key)
     st.title(category["title"])

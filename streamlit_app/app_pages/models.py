@@ -29,7 +29,7 @@ def main() -> None:
         st.info("No model has run yet.")
         return
     by_key = {row["model_key"]: row for row in models}
-    key = st.selectbox("Model", list(by_key), key="model", bind="query-params")
+    key = ui_state.url_choice(st.selectbox, "Model", list(by_key), key="model")
     model = by_key[key]
     st.header(key)
     left, right = st.columns([1, 1])
