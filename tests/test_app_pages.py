@@ -55,14 +55,16 @@ def view(warehouse, sql: str, params: ScoringParams | None = None) -> pd.DataFra
 def shown(at: AppTest, index: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (values, displayed text) of the index-th table on the page.
 
-    Cells without a value hold ±inf (so they sort as the worst) and show their state's
-    label; the values returned here have them back as NaN.
+    Cells without a value hold a huge sentinel (so they sort as the worst) and show their
+    state's label; the values returned here have them back as NaN.
     """
     proto = at.dataframe[index].proto
     display = dataframe_util.convert_arrow_bytes_to_pandas_df(
         proto.arrow_data.styler.display_values
     )
-    values = at.dataframe[index].value.replace([float("inf"), float("-inf")], float("nan"))
+    values = at.dataframe[index].value
+    for column in values.select_dtypes("number"):
+        values[column] = values[column].mask(values[column].abs() >= 1e300)
     return values, display
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import streamlit as st
 import ui_state
@@ -148,7 +146,7 @@ def metrics_table(store, params, benchmark_key: str, definitions: pd.DataFrame) 
     values["Score"] = list(totals["score"])
     states = pd.DataFrame({"Score": list(totals["state"])})
     colour_by = pd.DataFrame({"Score": list(totals["score"])})
-    worst: dict[str, float] = {}
+    errors: set[str] = set()
     column_config = {
         "Model": st.column_config.TextColumn("Model", pinned=True),
         "Score": st.column_config.NumberColumn("Score", help="Weighted mean of metric scores."),
@@ -161,7 +159,7 @@ def metrics_table(store, params, benchmark_key: str, definitions: pd.DataFrame) 
         states[label] = [rows["state"].get(model, "not_run") for model in models]
         colour_by[label] = [rows["score"].get(model) for model in models]
         if not normalised and metric["good"] < metric["bad"]:
-            worst[label] = math.inf  # lower is better: a value-less cell sorts last
+            errors.add(label)  # lower is better: a value-less cell sorts after the largest
         tooltip = metric["tooltip"] or metric["title"] or metric["metric_key"]
         column_config[label] = st.column_config.NumberColumn(
             label,
@@ -184,7 +182,7 @@ def metrics_table(store, params, benchmark_key: str, definitions: pd.DataFrame) 
             coloured=list(states.columns),
             colour_by=colour_by,
             formats=formats,
-            worst=worst,
+            higher_is_worse=errors,
         ),
         hide_index=True,
         key="metrics_table",
