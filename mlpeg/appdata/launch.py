@@ -14,16 +14,18 @@ from mlpeg.paths import REPO_ROOT
 APP_SCRIPT = REPO_ROOT / "streamlit_app" / "app.py"
 
 
-def streamlit_command(*, port: int, host: str) -> list[str]:
-    """Return the ``streamlit run`` command line for the app (static serving on, no telemetry)."""
+def streamlit_command(*, port: int | None, host: str) -> list[str]:
+    """Return the ``streamlit run`` command line for the app (static serving on, no telemetry).
+
+    Without ``port``, the caller adds ``--server.port``.
+    """
     return [
         sys.executable,
         "-m",
         "streamlit",
         "run",
         str(APP_SCRIPT),
-        "--server.port",
-        str(port),
+        *(["--server.port", str(port)] if port is not None else []),
         "--server.address",
         host,
         "--server.headless",

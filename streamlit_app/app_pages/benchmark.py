@@ -221,6 +221,17 @@ def _on_point_selected(key: str) -> None:
         st.session_state["inspect_system"] = system
 
 
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs={pd.DataFrame: lambda _: 0})
+def _parity_figure(identity: tuple, points: pd.DataFrame, unit: str, title: str):
+    """Build a parity figure once per (warehouse version, parameters, benchmark, metric, model).
+
+    Plotly validates every trace on construction (~0.5 s for 50 models); the figure only
+    depends on ``identity``, so ``points`` is not hashed.
+    """
+    del identity
+    return figures.parity_figure(points, unit=unit, title=title)
+
+
 def scatter(store, params, benchmark, metric: dict) -> pd.DataFrame:
     """Parity plot of the metric's points; clicking a point selects it for the 3D view."""
     points = queries.points(store, params, benchmark, quantity=metric["quantity"]).to_pandas()
@@ -236,8 +247,11 @@ def scatter(store, params, benchmark, metric: dict) -> pd.DataFrame:
     )
     shown = points if chosen == ALL_MODELS else points[points["model_key"] == chosen]
     unit = str(shown["unit"].iloc[0]) if len(shown) else metric["unit"]
-    figure = figures.parity_figure(
-        shown, unit=unit, title=f"{benchmark.key}: {metric['metric_key']}"
+    figure = _parity_figure(
+        (store.version(), params, benchmark.key, metric["metric_key"], chosen),
+        shown,
+        unit,
+        f"{benchmark.key}: {metric['metric_key']}",
     )
     key = f"scatter::{benchmark.key}::{metric['metric_key']}::{chosen}"
     st.plotly_chart(
