@@ -21,15 +21,20 @@ Errors of the latest runs, in eV (pred − ref; lattice energies for X23):
 
 from __future__ import annotations
 
+import atexit
 import shutil
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 from ase import Atoms
 from ase.build import bulk, molecule
 from helpers import T0, prediction, predictions_part, references_part
 
+from mlpeg import catalog
+from mlpeg.models import registry
 from mlpeg.paths import REPO_ROOT
 from mlpeg.structures import atoms_to_row
 from mlpeg.warehouse.connect import writer
@@ -258,6 +263,31 @@ def build_app_warehouse(root: Path) -> Path:
         report = ingest(con, [landing])
     assert not report.rejected, [r.message for r in report.rejected]
     return warehouse
+
+
+_TEMPLATE: list[Path] = []
+
+
+def app_warehouse(root: Path) -> Path:
+    """Copy the warehouse (built once per test session), its tree and models into ``root``.
+
+    Returns the warehouse path; ``root / "benchmarks"`` and ``root / "models.yml"`` are what
+    ``MLPEG_BENCHMARKS`` and ``MLPEG_MODELS`` must point to for a writer of this copy.
+    """
+    if not _TEMPLATE:
+        template = Path(tempfile.mkdtemp(prefix="mlpeg-app-tests-"))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("MLPEG_BENCHMARKS", str(template / "benchmarks"))
+            patch.setenv("MLPEG_MODELS", str(template / "models.yml"))
+            catalog.clear_cache()
+            registry.clear_cache()
+            build_app_warehouse(template)
+        catalog.clear_cache()
+        registry.clear_cache()
+        atexit.register(shutil.rmtree, template, ignore_errors=True)
+        _TEMPLATE.append(template)
+    shutil.copytree(_TEMPLATE[0], root, dirs_exist_ok=True)
+    return root / "wh" / "mlpeg.duckdb"
 
 
 def metric_score(value: float, good: float, bad: float) -> float:

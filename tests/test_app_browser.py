@@ -17,12 +17,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from app_helpers import build_app_warehouse
+from app_helpers import app_warehouse
 
-from mlpeg import catalog
 from mlpeg.appdata.launch import app_environment, streamlit_command
 from mlpeg.appdata.structure_html import THREEDMOL_FILE
-from mlpeg.models import registry
 from mlpeg.paths import REPO_ROOT
 
 CHROMIUM = Path(os.environ.get("MLPEG_CHROMIUM", "/usr/bin/chromium"))
@@ -57,14 +55,7 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     assert THREEDMOL_FILE.is_file(), "3Dmol.js is missing: run 'make setup'"
     root = tmp_path_factory.mktemp("browser")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLPEG_BENCHMARKS", str(root / "benchmarks"))
-        patch.setenv("MLPEG_MODELS", str(root / "models.yml"))
-        catalog.clear_cache()
-        registry.clear_cache()
-        warehouse = build_app_warehouse(root)
-    catalog.clear_cache()
-    registry.clear_cache()
+    warehouse = app_warehouse(root)
     port = _free_port()
     log = open(root / "streamlit.log", "w")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from app_helpers import EV, build_app_warehouse, metric_score
+from app_helpers import EV, app_warehouse, metric_score
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from mlpeg import catalog
 from mlpeg.appdata.params import MetricOverride, ScoringParams, apply
-from mlpeg.models import registry
 from mlpeg.paths import REPO_ROOT
 from mlpeg.warehouse.connect import reader
 
@@ -25,14 +23,7 @@ APP = str(REPO_ROOT / "streamlit_app" / "app.py")
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("pages")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLPEG_BENCHMARKS", str(root / "benchmarks"))
-        patch.setenv("MLPEG_MODELS", str(root / "models.yml"))
-        catalog.clear_cache()
-        registry.clear_cache()
-        path = build_app_warehouse(root)
-    catalog.clear_cache()
-    registry.clear_cache()
+    path = app_warehouse(root)
     return path
 
 

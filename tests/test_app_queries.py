@@ -12,28 +12,19 @@ import sys
 from datetime import timedelta
 
 import pytest
-from app_helpers import EV, build_app_warehouse, metric_score
+from app_helpers import EV, app_warehouse, metric_score
 from helpers import T0
 
-from mlpeg import catalog
 from mlpeg.appdata import queries
 from mlpeg.appdata.params import MetricOverride, ScoringParams
 from mlpeg.appdata.store import AppStore
-from mlpeg.models import registry
 from mlpeg.warehouse.connect import reader
 
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("app")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLPEG_BENCHMARKS", str(root / "benchmarks"))
-        patch.setenv("MLPEG_MODELS", str(root / "models.yml"))
-        catalog.clear_cache()
-        registry.clear_cache()
-        path = build_app_warehouse(root)
-    catalog.clear_cache()
-    registry.clear_cache()
+    path = app_warehouse(root)
     return path
 
 

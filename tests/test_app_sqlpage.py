@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from app_helpers import build_app_warehouse
+from app_helpers import app_warehouse
 
-from mlpeg import catalog
 from mlpeg.appdata import sqlpage
 from mlpeg.appdata.store import AppStore
-from mlpeg.models import registry
 
 HOSTILE_STATEMENTS = {
     "delete from runs": "DELETE",
@@ -42,14 +40,7 @@ HOSTILE_QUERIES = [  # SELECTs that pass the first check; DuckDB itself must ref
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     root = tmp_path_factory.mktemp("sqlpage")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLPEG_BENCHMARKS", str(root / "benchmarks"))
-        patch.setenv("MLPEG_MODELS", str(root / "models.yml"))
-        catalog.clear_cache()
-        registry.clear_cache()
-        warehouse = build_app_warehouse(root)
-    catalog.clear_cache()
-    registry.clear_cache()
+    warehouse = app_warehouse(root)
     store = AppStore(warehouse)
     yield store
     store.close()

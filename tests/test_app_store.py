@@ -8,7 +8,7 @@ import textwrap
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from app_helpers import build_app_warehouse, h2_molecule
+from app_helpers import app_warehouse, h2_molecule
 from helpers import prediction, predictions_part
 
 from mlpeg import catalog
@@ -36,7 +36,7 @@ def toy_scores(store: AppStore) -> dict[str, tuple]:
 
 
 def test_repeated_query_is_served_from_the_cache(app_env, monkeypatch):
-    store = AppStore(build_app_warehouse(app_env))
+    store = AppStore(app_warehouse(app_env))
     first = store.query("select * from leaderboard", (), ScoringParams(), scoring=True)
 
     def no_database(*args, **kwargs):
@@ -50,7 +50,7 @@ def test_repeated_query_is_served_from_the_cache(app_env, monkeypatch):
 
 def test_app_keeps_serving_while_ingest_writes(app_env):
     """A writer in another process holds the warehouse; the app answers from the snapshot."""
-    warehouse = build_app_warehouse(app_env)
+    warehouse = app_warehouse(app_env)
     store = AppStore(warehouse)
     assert toy_scores(store)["model-b"] == (None, "not_run")
     part = predictions_part(
@@ -93,7 +93,7 @@ def test_app_keeps_serving_while_ingest_writes(app_env):
 
 
 def test_stale_result_when_the_warehouse_cannot_be_opened(app_env, monkeypatch):
-    store = AppStore(build_app_warehouse(app_env))
+    store = AppStore(app_warehouse(app_env))
     fresh = store.query("select model_key from leaderboard_models order by 1")
     store.close()  # drops the connection and the cache, keeps the last good results
 
@@ -108,7 +108,7 @@ def test_stale_result_when_the_warehouse_cannot_be_opened(app_env, monkeypatch):
 
 
 def test_concurrent_sessions_get_their_own_answers(app_env):
-    store = AppStore(build_app_warehouse(app_env), sessions_per_version=2)
+    store = AppStore(app_warehouse(app_env), sessions_per_version=2)
     choices = [
         ScoringParams(),
         ScoringParams(excluded_elements=("Cl",)),
