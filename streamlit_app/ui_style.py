@@ -60,10 +60,12 @@ def cell(value: object) -> str:
     return str(value)
 
 
-#: Cells without a value hold one of these (times −1 where higher is better): huge, so they
-#: sort after every real value, and distinct per state, so the formatter knows the label.
+#: Cells without a value hold one of these (times −1 where higher is better): far beyond any
+#: real value, so they sort after all of them, and distinct per state, so the formatter knows
+#: the label. (Streamlit's grid flags numbers beyond ±2**53 as invalid and ignores the
+#: Styler's text for them, hence 1e13, not 1e300.)
 SENTINELS: dict[str, float] = {
-    state: 1e300 * (1.0 + 0.125 * index)
+    state: 1e13 * (1.0 + 0.125 * index)
     for index, state in enumerate(("not_run", "failed", "unsupported", "filtered", "ok"))
 }
 _LABEL_OF_SENTINEL = {
@@ -75,7 +77,7 @@ _LABEL_OF_SENTINEL = {
 
 def is_sentinel(value: float) -> bool:
     """Return whether a shown number stands for a state rather than a value."""
-    return abs(value) >= 1e300
+    return abs(value) >= 1e13
 
 
 def styled(

@@ -55,7 +55,7 @@ def shown(at: AppTest, index: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
     values = at.dataframe[index].value
     for column in values.select_dtypes("number"):
-        values[column] = values[column].mask(values[column].abs() >= 1e300)
+        values[column] = values[column].mask(values[column].abs() >= 1e13)
     return values, display
 
 

@@ -54,3 +54,10 @@ def test_missing_values_sort_as_the_worst(worse_when_higher, missing_sort_last_w
     order = shown.sort_values(ascending=missing_sort_last_when == "ascending").index.tolist()
     assert order[:2] == ([0, 2] if worse_when_higher else [2, 0])  # best real values first
     assert all(ui_style.is_sentinel(v) for v in shown.iloc[[1, 3, 4]])
+
+
+def test_sentinels_stay_where_the_browser_grid_shows_their_labels():
+    # Streamlit's grid marks numbers beyond ±2**53 invalid and then ignores the Styler's
+    # text, which showed "-1e+300" instead of "not run" (seen in a browser screenshot).
+    assert all(1e12 < value < 2**53 for value in ui_style.SENTINELS.values())
+    assert len(set(ui_style.SENTINELS.values())) == len(ui_style.SENTINELS)

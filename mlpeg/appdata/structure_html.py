@@ -111,6 +111,8 @@ def viewer_html(
                 }
             )
     view.zoomTo()
+    view.rotate(25, "x")  # a slight tilt shows depth (and a diatomic along z is not a dot)
+    view.rotate(-20, "y")
     if len(shown) > 1:
         view.animate({"loop": "forward", "interval": interval_ms})
     body = view.write_html()
