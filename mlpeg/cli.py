@@ -76,7 +76,7 @@ FullOption = Annotated[
 ]
 
 
-def _progress() -> Progress:
+def _progress(on: Console | None = None) -> Progress:
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
@@ -84,8 +84,11 @@ def _progress() -> Progress:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=console,
+        console=on or console,
         transient=False,
+        # rich would route prints through the bars; calc sends them to a log instead
+        redirect_stdout=on is None,
+        redirect_stderr=on is None,
     )
 
 
@@ -197,9 +200,12 @@ def _calc(
 ) -> list:
     from mlpeg.calc.cli_options import summary_table
     from mlpeg.calc.runner import run_tasks, write_references
+    from mlpeg.chatter import captured_chatter
 
     summaries = []
-    with _progress() as progress:
+    # bound to the real stdout now, so the bars still draw while prints go to the log
+    terminal = Console(file=sys.stdout)
+    with captured_chatter(landing) as chatter, _progress(terminal) as progress:
         for bench in benchmarks:
             module = bench.calc_module()
             write_references(module.references(), bench, landing=landing)
@@ -230,6 +236,8 @@ def _calc(
                 if summaries[-1].note:
                     progress.console.print(f"{bench.key} × {key}: {summaries[-1].note}")
     console.print(summary_table(summaries))
+    if chatter.summary():
+        console.print(chatter.summary(), style="dim", highlight=False)
     return summaries
 
 
@@ -395,13 +403,13 @@ def _show_leaderboard(warehouse: Path, category: str | None) -> None:
     with reader(warehouse) as con:
         if category is None:
             result = con.sql("select * from leaderboard").to_arrow_table()
-            titles = dict(
-                con.execute(
-                    "select category_key, title from categories "
-                    "where category_key in (select category_key from benchmarks) order by 1"
-                ).fetchall()
-            )
-            console.print(leaderboard_table(result, titles, "Leaderboard"))
+            rows = con.execute(
+                "select category_key, title, weight from categories "
+                "where category_key in (select category_key from benchmarks) order by 1"
+            ).fetchall()
+            titles = {key: title for key, title, _ in rows}
+            weights = {key: weight for key, _, weight in rows}
+            console.print(leaderboard_table(result, titles, "Leaderboard", weights=weights))
             return
         rows = con.execute(
             "select model_key, benchmark_key, score, state from benchmark_scores "
@@ -486,8 +494,10 @@ def export(
     with console.status(f"exporting {warehouse} to {snapshot}"):
         manifest = export_snapshot(warehouse, snapshot)
     rows = sum(manifest["row_counts"].values())
-    console.print(f"Exported {rows:,} rows in {len(manifest['row_counts'])} tables and "
-                  f"{len(manifest['landing_parts'])} landing parts to {snapshot}.")
+    console.print(
+        f"Exported {rows:,} rows in {len(manifest['row_counts'])} tables and "
+        f"{len(manifest['landing_parts'])} landing parts to {snapshot}."
+    )
 
 
 @app.command("check")

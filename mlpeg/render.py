@@ -50,16 +50,51 @@ def arrow_table(result: pa.Table, *, title: str | None = None, max_rows: int = 2
     return table
 
 
-def leaderboard_table(result: pa.Table, categories: dict[str, str], title: str) -> Table:
-    """Render the ``leaderboard`` view: model, overall, one coloured column per category."""
+def leaderboard_table(
+    result: pa.Table,
+    categories: dict[str, str],
+    title: str,
+    *,
+    weights: dict[str, float] | None = None,
+) -> Table:
+    """Render the ``leaderboard`` view: model, overall, one coloured column per category.
+
+    Parameters
+    ----------
+    result
+        Rows of the ``leaderboard`` view.
+    categories
+        Category key → title, in column order.
+    title
+        The table's title.
+    weights
+        Category key → weight, shown under each title (a category weighted 0 does not
+        move ``overall``, which would otherwise puzzle a reader).
+
+    Returns
+    -------
+    rich.table.Table
+        Categories that no model has run are left out of the columns, so that a narrow
+        terminal shows the scores, and are named in the caption instead.
+    """
+    rows = result.to_pylist()
+    shown = {
+        key: name
+        for key, name in categories.items()
+        if any(row.get(f"{key}__state") != "not_run" for row in rows)
+    }
     table = Table(title=title, header_style="bold")
-    table.add_column("model")
+    table.add_column("model", no_wrap=True)
     table.add_column("overall", justify="right")
-    for title_ in categories.values():
-        table.add_column(title_, justify="right")
-    for row in result.to_pylist():
+    for key, name in shown.items():
+        header = name if weights is None else f"{name}\nweight {weights[key]:g}"
+        table.add_column(header, justify="right")
+    for row in rows:
         cells = [row["model_key"], score_text(row["overall"], row["state"])]
-        for key in categories:
+        for key in shown:
             cells.append(score_text(row.get(key), row.get(f"{key}__state")))
         table.add_row(*cells)
+    unrun = [name for key, name in categories.items() if key not in shown]
+    if rows and unrun:
+        table.caption = "Not run by any model: " + ", ".join(unrun)
     return table
