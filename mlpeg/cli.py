@@ -501,10 +501,20 @@ def export(
 
 
 @app.command("check")
-def check(warehouse: WarehouseOption = DEFAULT_WAREHOUSE) -> None:
-    """Verify a warehouse: schema version, orphan rows, landing parts changed since ingest."""
+def check(
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Recompute stored per-run points and metrics first.")
+    ] = False,
+) -> None:
+    """Verify a warehouse: schema version, orphan rows, stored rows, changed landing parts."""
     from mlpeg.warehouse.maintenance import check as run_check
+    from mlpeg.warehouse.maintenance import recompute_stored_rows
 
+    if repair:
+        with console.status("recomputing stored points and metrics"):
+            n_runs = recompute_stored_rows(warehouse)
+        console.print(f"Recomputed the points and metrics of {n_runs:,} runs.")
     findings = run_check(warehouse)
     table = Table(title=f"Check of {warehouse}", header_style="bold")
     for column in ("", "check", "result"):

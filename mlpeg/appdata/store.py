@@ -7,17 +7,20 @@ running, and cached results of the old version are never served again.
 
 Why materialise
 ---------------
-DuckDB plans the union of every benchmark's ``points`` and ``metrics`` views anew for each
-query that reaches them, and with tens of benchmarks that planning takes seconds, for every
-``leaderboard`` query. The store therefore runs the scoring views on *scoring sessions*:
+Without an element filter the plain scoring views read the points and metrics stored per
+run (:mod:`mlpeg.warehouse.cache`) and are fast. With one, ``all_points``/``all_metrics``
+evaluate every benchmark's views live, and DuckDB plans that union anew for each query:
+seconds with tens of benchmarks. The store therefore runs the scoring views on *scoring
+sessions*:
 a cursor on which ``all_points`` and ``all_metrics`` (the generated unions) and
 ``metric_scores`` exist as temporary tables of the same names, so the scoring views above
 them read those instead. They hold exactly what the views return:
 
-* each benchmark's share of the unions is read from its own ``points``/``metrics`` views
-  with the user's element filter and run selection set, and cached per benchmark, keyed by
-  the excluded elements that benchmark actually contains (excluding an element that only
-  two benchmarks hold recomputes two benchmarks, not all of them);
+* each benchmark's share of the unions is read from the rows stored per run at ingest
+  (``run_points``, ``run_metrics``) or, when the user excludes an element that benchmark
+  contains, from its own ``points``/``metrics`` views with the filter set; either is
+  cached per benchmark, keyed by the excluded elements that benchmark actually contains
+  (excluding an element that only two benchmarks hold evaluates two benchmarks' views);
 * ``metric_scores`` is recomputed from the view when the thresholds change;
 * weights only change the small views on top, which are always run.
 
@@ -51,7 +54,7 @@ import pyarrow as pa
 from mlpeg.appdata.params import ScoringParams, apply
 from mlpeg.errors import MlpegError, WarehouseBusy
 from mlpeg.warehouse import connect
-from mlpeg.warehouse.schema import METRIC_COLUMNS, POINT_COLUMNS
+from mlpeg.warehouse.cache import METRIC_COLUMNS, POINT_COLUMNS
 
 #: The generated unions (view name -> the columns each benchmark view contributes).
 UNIONS: dict[str, list[str]] = {"points": POINT_COLUMNS, "metrics": METRIC_COLUMNS}
@@ -250,10 +253,16 @@ class AppStore:
         if cached is not None:
             return cached
         columns = ", ".join(UNIONS[view])
-        sql = (
-            f"select ?::varchar as benchmark_key, {columns} "
-            f'from "{benchmark["schema_name"]}".{view}'
-        )
+        if excluded:  # the filter changes which points count: evaluate the view itself
+            sql = (
+                f"select ?::varchar as benchmark_key, {columns} "
+                f'from "{benchmark["schema_name"]}".{view}'
+            )
+        else:  # untouched by the filter: the rows stored per run when it landed
+            sql = (
+                f"select benchmark_key, {columns} from run_{view} "
+                "semi join selected_runs using (run_id) where benchmark_key = ?"
+            )
         part_params = ScoringParams(
             excluded_elements=excluded, as_of=params.as_of, run_ids=params.run_ids
         )

@@ -16,10 +16,12 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from mlpeg.data import sha256_of
 from mlpeg.enums import PartKind
 from mlpeg.errors import PartRejected
+from mlpeg.warehouse import cache
 from mlpeg.warehouse.validate import (
     read_part,
     validate_predictions,
@@ -264,6 +266,12 @@ def _load(con: duckdb.DuckDBPyConnection, prepared: _Prepared, known: _Known) ->
         else:
             _load_references(con)
         run_id = table.column("run_id")[0].as_py() if "run_id" in table.column_names else None
+        # the stored points and metrics these rows feed, in the same transaction
+        if kind == PartKind.PREDICTIONS:
+            cache.refresh(con, run_ids=[run_id])
+        else:
+            keys = pc.unique(table.column("benchmark_key")).to_pylist()
+            cache.refresh(con, benchmark_keys=keys)
         con.execute(
             "insert into parts (part_sha256, file_name, size_bytes, kind, run_id, n_rows) "
             "values (?, ?, ?, ?, ?, ?)",

@@ -12,7 +12,8 @@ import duckdb
 from mlpeg.data import sha256_of
 from mlpeg.errors import MlpegError
 from mlpeg.paths import landing_dir
-from mlpeg.warehouse.connect import write_lock
+from mlpeg.warehouse import cache
+from mlpeg.warehouse.connect import write_lock, writer
 from mlpeg.warehouse.schema import latest_version, schema_version
 
 
@@ -103,6 +104,45 @@ ORPHAN_QUERIES = {
 }
 
 
+def _differing_rows(con: duckdb.DuckDBPyConnection, view: str) -> int:
+    """Rows of ``all_<view>`` (stored per run) and ``all_<view>_live`` that do not match."""
+    stored, live = f"all_{view}", f"all_{view}_live"
+    return max(
+        con.execute(
+            f"select count(*) from (select * from {a} except all select * from {b})"
+        ).fetchone()[0]
+        for a, b in ((stored, live), (live, stored))
+    )
+
+
+def _stored_rows_finding(con: duckdb.DuckDBPyConnection) -> Finding:
+    """Compare the stored per-run points and metrics with the benchmark views, live."""
+    points, metrics = _differing_rows(con, "points"), _differing_rows(con, "metrics")
+    if points or metrics:
+        return Finding(
+            "error",
+            "stored points and metrics",
+            f"{points} point rows and {metrics} metric rows differ from the views; "
+            "`mlpeg check --repair` recomputes them",
+        )
+    return Finding("ok", "stored points and metrics", "equal to the views")
+
+
+def recompute_stored_rows(path: Path) -> int:
+    """Recompute every run's stored points and metrics in one transaction; return runs."""
+    if not path.is_file():
+        raise MlpegError(f"No warehouse at {path}.")
+    with writer(path) as con:
+        con.execute("begin transaction")
+        try:
+            n_runs = cache.refresh(con)
+        except BaseException:
+            con.execute("rollback")
+            raise
+        con.execute("commit")
+    return n_runs
+
+
 def check(path: Path) -> list[Finding]:
     """Verify a warehouse: schema version, orphan rows, and landing parts that changed.
 
@@ -139,6 +179,8 @@ def check(path: Path) -> list[Finding]:
             count = con.execute(query).fetchone()[0]
             level = "ok" if count == 0 else ("warning" if what.startswith("runs") else "error")
             findings.append(Finding(level, what, f"{count} rows"))
+        if version == latest_version():
+            findings.append(_stored_rows_finding(con))
         parts = con.execute("select file_name, part_sha256 from parts").fetchall()
     finally:
         con.close()

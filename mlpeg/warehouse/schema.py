@@ -19,6 +19,8 @@ from mlpeg import catalog
 from mlpeg.errors import ConfigError
 from mlpeg.models import registry
 from mlpeg.paths import SQL_DIR, benchmarks_dir
+from mlpeg.warehouse import cache
+from mlpeg.warehouse.cache import METRIC_COLUMNS, POINT_COLUMNS
 
 SCHEMA_VERSION_TABLE = "schema_info"
 _MIGRATION = re.compile(r"^(\d{3})_.*\.sql$")
@@ -206,7 +208,7 @@ def _symbols_macro() -> str:
 
 
 def _union(view: str, columns: list[str]) -> str:
-    """Build ``all_<view>``: the union of every benchmark schema's ``<view>``."""
+    """Build ``all_<view>_live``: the union of every benchmark schema's ``<view>``."""
     selects = []
     listed = ", ".join(columns)
     for benchmark in catalog.benchmarks().values():
@@ -217,11 +219,7 @@ def _union(view: str, columns: list[str]) -> str:
     if not selects:
         nulls = ", ".join(f"null as {column}" for column in columns)
         selects.append(f"select null::varchar as benchmark_key, {nulls} where false")
-    return f"create or replace view all_{view} as\n" + "\nunion all by name\n".join(selects)
-
-
-POINT_COLUMNS = ["model_key", "system", "quantity", "pred", "ref", "unit", "state", "structure_id"]
-METRIC_COLUMNS = ["model_key", "metric_key", "value"]
+    return f"create or replace view all_{view}_live as\n" + "\nunion all by name\n".join(selects)
 
 
 def leaderboard_sql() -> str:
@@ -286,6 +284,8 @@ def _install_views(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.execute(_union("points", POINT_COLUMNS))
         con.execute(_union("metrics", METRIC_COLUMNS))
+        con.execute(cache.dispatching_view("points", POINT_COLUMNS))
+        con.execute(cache.dispatching_view("metrics", METRIC_COLUMNS))
     except duckdb.Error as exc:
         raise ConfigError(
             "A benchmark's points or metrics view lacks a required column "
@@ -345,6 +345,7 @@ def install(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> None:
         _migrate(con)
         _sync_catalog(con)
         _install_views(con)
+        cache.refresh(con)  # any view may have changed: recompute every run's rows
         con.execute("create table if not exists install_state (fingerprint varchar)")
         con.execute("delete from install_state")
         con.execute("insert into install_state values (?)", [fingerprint])
