@@ -18,6 +18,7 @@ lowest one the electron count allows (1 for an even count, 2 for an odd one).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -102,9 +103,12 @@ def parse_din(text: str, *, source: str = "<din>") -> list[DinReaction]:
 
     def number(lineno: int, token: str) -> float:
         try:
-            return float(token)
+            value = float(token)
         except ValueError:
-            raise DataError(f"{source}:{lineno}: expected a number, got '{token}'.") from None
+            value = math.nan
+        if not math.isfinite(value):  # float() also takes 'nan' and 'inf'
+            raise DataError(f"{source}:{lineno}: expected a number, got '{token}'.")
+        return value
 
     while position < len(lines):
         raw = lines[position].strip()
@@ -119,11 +123,16 @@ def parse_din(text: str, *, source: str = "<din>") -> list[DinReaction]:
             break
         species: list[tuple[float, str]] = []
         lineno, line = next_line()
+        start = lineno
         while line != "0":
             coefficient = number(lineno, line)
+            if coefficient == 0:
+                raise DataError(f"{source}:{lineno}: a stoichiometric coefficient of 0.")
             _, name = next_line()
             species.append((coefficient, name))
             lineno, line = next_line()
+        if not species:
+            raise DataError(f"{source}:{start}: a reaction without species.")
         lineno, line = next_line()
         tokens = line.split()
         reference = number(lineno, tokens[0])
