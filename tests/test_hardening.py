@@ -25,7 +25,7 @@ from mlpeg.warehouse.connect import (
     write_lock,
     writer,
 )
-from mlpeg.warehouse.ingest import ingest
+from mlpeg.warehouse.ingest import Outcome, ingest
 from mlpeg.warehouse.maintenance import check, export_snapshot
 
 runner = CliRunner()
@@ -108,6 +108,35 @@ def test_kill_9_during_ingest_loses_nothing_and_resumes(landing, tmp_path):
         per_run, recorded = stored(warehouse)
         assert len(recorded) == N_PARTS and sum(per_run.values()) == N_PARTS * N_ROWS
     assert partial_trials >= 3, "too few kills landed mid-ingest to test anything"
+
+
+def test_a_crash_inside_a_part_rolls_it_back_and_keeps_the_parts_before(
+    landing, tmp_path, monkeypatch
+):
+    """Deterministic twin of the kill -9 test: the 3rd part fails after its rows went in."""
+    from mlpeg.warehouse import cache
+
+    warehouse = tmp_path / "wh" / "mlpeg.duckdb"
+    real_refresh, calls = cache.refresh, []
+
+    def crash_on_third(con, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 3:  # rows and structures of part 3 are inserted by now
+            raise KeyboardInterrupt
+        return real_refresh(con, **kwargs)
+
+    with writer(warehouse) as con:  # opened (and installed) before the fault is planted
+        monkeypatch.setattr(cache, "refresh", crash_on_third)
+        with pytest.raises(KeyboardInterrupt):
+            ingest(con, [landing])
+    per_run, recorded = stored(warehouse)
+    assert len(recorded) == 2 and per_run == recorded  # parts 1-2 whole, part 3 absent
+    monkeypatch.setattr(cache, "refresh", real_refresh)
+    with writer(warehouse) as con:
+        report = ingest(con, [landing])
+    assert report.count(Outcome.LOADED) == N_PARTS - 2 and report.count(Outcome.SKIPPED) == 2
+    per_run, recorded = stored(warehouse)
+    assert len(recorded) == N_PARTS and sum(per_run.values()) == N_PARTS * N_ROWS
 
 
 def test_two_writers_at_once_both_land(tmp_path, test_models, monkeypatch):
