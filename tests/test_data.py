@@ -68,7 +68,9 @@ def test_interrupted_download_is_never_cached(tmp_path, monkeypatch):
 
     monkeypatch.setattr(data.urllib.request, "urlopen", lambda url, timeout: Broken(payload))
     remote = data.RemoteFile("o", "r", "c", "f.txt", data.hashlib.sha256(payload).hexdigest())
-    with pytest.raises(DataError, match=r"Cannot download https://raw\.githubusercontent\.com/o/r/c"):
+    with pytest.raises(
+        DataError, match=r"Cannot download https://raw\.githubusercontent\.com/o/r/c"
+    ):
         data.fetch(remote)
     assert not any(p.is_file() for p in (tmp_path / "cache").rglob("*"))
 

@@ -154,10 +154,13 @@ def test_two_writers_at_once_both_land(tmp_path, test_models, monkeypatch):
 
 def test_writer_gives_up_with_a_clear_message(tmp_path):
     warehouse = tmp_path / "mlpeg.duckdb"
-    with write_lock(warehouse), pytest.raises(WarehouseBusy) as info:
-        # flock is per open file description, so a second open in-process contends too
-        with write_lock(warehouse, timeout_s=0.3):
-            pass
+    # flock is per open file description, so a second open in-process contends too
+    with (
+        write_lock(warehouse),
+        pytest.raises(WarehouseBusy) as info,
+        write_lock(warehouse, timeout_s=0.3),
+    ):
+        pass
     assert f"being written by another mlpeg process (pid {os.getpid()})" in str(info.value)
     assert "gave up after 0 s (set MLPEG_LOCK_TIMEOUT to wait longer)" in str(info.value)
 
@@ -243,9 +246,8 @@ def test_export_snapshot_while_reading_and_check(landing, tmp_path):
     assert len(manifest["landing_parts"]) == N_PARTS
     backup = duckdb.connect(str(tmp_path / "backup" / "mlpeg.duckdb"), read_only=True)
     assert backup.execute("select count(*) from predictions").fetchone()[0] == N_PARTS * N_ROWS
-    parquet_rows = backup.execute(
-        f"select count(*) from read_parquet('{tmp_path / 'backup' / 'parquet' / 'predictions.parquet'}')"
-    ).fetchone()[0]
+    exported = tmp_path / "backup" / "parquet" / "predictions.parquet"
+    parquet_rows = backup.execute(f"select count(*) from read_parquet('{exported}')").fetchone()[0]
     backup.close()
     assert parquet_rows == N_PARTS * N_ROWS
     with pytest.raises(MlpegError, match="is not empty"):
