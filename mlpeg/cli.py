@@ -208,7 +208,9 @@ def _calc(
     with captured_chatter(landing) as chatter, _progress(terminal) as progress:
         for bench in benchmarks:
             module = bench.calc_module()
-            write_references(module.references(), bench, landing=landing)
+            references = module.references()
+            if references:  # physicality tests have none: no empty part to ingest
+                write_references(references, bench, landing=landing)
             if hasattr(module, "reactions"):  # reaction-energy benchmarks: stoichiometry part
                 from mlpeg.reactions import write_reactions
 

@@ -40,6 +40,14 @@ def test_end_points_differ_by_one_li_hop(li_tasks, path, hop):
     assert np.sort(moved)[-2] < 1e-6  # nothing else moves
 
 
+def test_quick_and_full_bands_differ_and_never_share_a_result():
+    module = catalog.get_benchmark("li_diffusion").calc_module()
+    quick, full = module.tasks()[0].kind, module.tasks(full=True)[0].kind
+    assert (full.n_images, full.fmax, full.max_steps) == (7, 0.05, 500)  # as defined
+    assert (quick.n_images, quick.fmax) == (3, 0.1)
+    assert quick.settings() != full.settings()  # resume keys on settings: no mix-up
+
+
 def test_references_are_morgan_2004():
     refs = catalog.get_benchmark("li_diffusion").calc_module().references()
     assert {(r.system, r.quantity, r.value, r.unit) for r in refs} == {

@@ -71,9 +71,10 @@ def calc_options(
 def summary_table(summaries: Sequence[RunSummary]) -> Table:
     """Return the end-of-calc table: done, skipped, failed, unsupported, time, rate."""
     table = Table(title="Calc summary", header_style="bold")
-    table.add_column("benchmark")
-    table.add_column("model")
-    for column in ("ok", "skipped", "failed", "unsup.", "time", "struct/s"):
+    # names in full (the numbers are short), so an 80-column log stays readable
+    table.add_column("benchmark", no_wrap=True)
+    table.add_column("model", no_wrap=True)
+    for column in ("ok", "skip", "fail", "unsup", "time", "per s"):
         table.add_column(column, justify="right")
     for s in summaries:
         table.add_row(
