@@ -382,6 +382,39 @@ def gscdb138_subset(
     )
 
 
+GSCDB138_SOURCE = "Liang, Head-Gordon, GSCDB138 (arXiv:2508.13468), via refdata"
+
+
+def gscdb138_benchmark(
+    calc_file: str,
+    subsets: Sequence[RefdataSubset],
+    *,
+    quantity: str = "reaction_energy",
+    level_of_theory: str = "CCSD(T)",
+) -> ReactionBenchmark:
+    """Return a benchmark made of GSCDB138 data sets, read lazily from refdata.
+
+    Parameters
+    ----------
+    calc_file
+        The benchmark's ``calc.py`` (``__file__``): its ``data.sha256`` lies beside it.
+    subsets
+        The data sets (:func:`gscdb138_subset`).
+    quantity, level_of_theory
+        What the reference values are, and at which level.
+    """
+    manifest = Path(calc_file).with_name("data.sha256")
+    return ReactionBenchmark(
+        lambda: load_refdata(
+            manifest,
+            subsets,
+            quantity=quantity,
+            level_of_theory=level_of_theory,
+            source=GSCDB138_SOURCE,
+        )
+    )
+
+
 def ionisation_subset(prefix: str) -> Callable[[DinReaction, Mapping[str, Atoms]], str]:
     """Return a subset rule that splits a data set by the charges of its species.
 

@@ -1,8 +1,6 @@
 """GSCDB138_barriers: GSCDB138's barrier heights data sets as ML-PEG groups them, from refdata."""
 
-from pathlib import Path
-
-from mlpeg.reactions import ReactionBenchmark, gscdb138_subset, load_refdata
+from mlpeg.reactions import gscdb138_benchmark, gscdb138_subset
 
 # fmt: off
 DATASETS = [
@@ -12,13 +10,5 @@ DATASETS = [
 # fmt: on
 SUBSETS = [gscdb138_subset(name) for name in DATASETS]
 
-BENCHMARK = ReactionBenchmark(
-    lambda: load_refdata(
-        Path(__file__).with_name("data.sha256"),
-        SUBSETS,
-        quantity="barrier_height",
-        level_of_theory="CCSD(T)",
-        source="Liang, Head-Gordon, GSCDB138 (arXiv:2508.13468), via refdata",
-    )
-)
+BENCHMARK = gscdb138_benchmark(__file__, SUBSETS, quantity="barrier_height")
 tasks, references, reactions = BENCHMARK.tasks, BENCHMARK.references, BENCHMARK.reactions

@@ -1,8 +1,6 @@
 """GSCDB138_NCIs: GSCDB138's non-covalent interactions data sets, from refdata."""
 
-from pathlib import Path
-
-from mlpeg.reactions import ReactionBenchmark, gscdb138_subset, load_refdata
+from mlpeg.reactions import gscdb138_benchmark, gscdb138_subset
 
 # ML-PEG's XB25 is refdata's XB20 and XB8, kept as two data sets.
 # fmt: off
@@ -16,13 +14,5 @@ DATASETS = [
 # fmt: on
 SUBSETS = [gscdb138_subset(name) for name in DATASETS]
 
-BENCHMARK = ReactionBenchmark(
-    lambda: load_refdata(
-        Path(__file__).with_name("data.sha256"),
-        SUBSETS,
-        quantity="reaction_energy",
-        level_of_theory="CCSD(T)",
-        source="Liang, Head-Gordon, GSCDB138 (arXiv:2508.13468), via refdata",
-    )
-)
+BENCHMARK = gscdb138_benchmark(__file__, SUBSETS)
 tasks, references, reactions = BENCHMARK.tasks, BENCHMARK.references, BENCHMARK.reactions

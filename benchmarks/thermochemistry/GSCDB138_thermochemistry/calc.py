@@ -1,8 +1,6 @@
 """GSCDB138_thermochemistry: GSCDB138's thermochemistry data sets, from refdata."""
 
-from pathlib import Path
-
-from mlpeg.reactions import ReactionBenchmark, gscdb138_subset, ionisation_subset, load_refdata
+from mlpeg.reactions import gscdb138_benchmark, gscdb138_subset, ionisation_subset
 
 # ML-PEG's P34AE, P34EA and P34IP are refdata's P34 split by the charges of its
 # species; its PlatonicRE18 is refdata's PlatonicHD6, PlatonicID6 and PlatonicIG6.
@@ -22,13 +20,5 @@ SUBSETS = [gscdb138_subset(name) for name in DATASETS] + [
     gscdb138_subset("PlatonicIG6", "PlatonicRE18"),
 ]
 
-BENCHMARK = ReactionBenchmark(
-    lambda: load_refdata(
-        Path(__file__).with_name("data.sha256"),
-        SUBSETS,
-        quantity="reaction_energy",
-        level_of_theory="CCSD(T)",
-        source="Liang, Head-Gordon, GSCDB138 (arXiv:2508.13468), via refdata",
-    )
-)
+BENCHMARK = gscdb138_benchmark(__file__, SUBSETS)
 tasks, references, reactions = BENCHMARK.tasks, BENCHMARK.references, BENCHMARK.reactions

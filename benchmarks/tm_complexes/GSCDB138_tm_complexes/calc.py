@@ -1,8 +1,6 @@
 """GSCDB138_tm_complexes: GSCDB138's transition-metal complexes data sets, from refdata."""
 
-from pathlib import Path
-
-from mlpeg.reactions import ReactionBenchmark, gscdb138_subset, load_refdata
+from mlpeg.reactions import gscdb138_benchmark, gscdb138_subset
 
 # fmt: off
 DATASETS = [
@@ -11,13 +9,5 @@ DATASETS = [
 # fmt: on
 SUBSETS = [gscdb138_subset(name) for name in DATASETS]
 
-BENCHMARK = ReactionBenchmark(
-    lambda: load_refdata(
-        Path(__file__).with_name("data.sha256"),
-        SUBSETS,
-        quantity="reaction_energy",
-        level_of_theory="CCSD(T)/CBS",
-        source="Liang, Head-Gordon, GSCDB138 (arXiv:2508.13468), via refdata",
-    )
-)
+BENCHMARK = gscdb138_benchmark(__file__, SUBSETS, level_of_theory="CCSD(T)/CBS")
 tasks, references, reactions = BENCHMARK.tasks, BENCHMARK.references, BENCHMARK.reactions
