@@ -108,3 +108,35 @@ def url_choice(widget, label: str, options: list, *, key: str, **kwargs):
     if value is not None and st.query_params.get(key) != value:
         st.query_params[key] = value
     return value
+
+
+def weight_sliders(label: str, items: list[dict], *, key_field: str, prefix: str) -> None:
+    """One slider per category or benchmark, three to a row, inside an expander.
+
+    Parameters
+    ----------
+    label
+        The expander's title.
+    items
+        Rows with ``title``, ``weight``, an optional ``description`` and ``key_field``.
+    key_field
+        The column naming each item (``category_key`` or ``benchmark_key``).
+    prefix
+        Session-state prefix that :func:`params` reads the weights back from.
+    """
+    with st.expander(label, expanded=False):
+        columns = st.columns(3)
+        for index, item in enumerate(items):
+            key = prefix + item[key_field]
+            if key not in st.session_state:
+                st.session_state[key] = float(item["weight"])
+            with columns[index % 3]:
+                st.slider(
+                    item["title"],
+                    min_value=0.0,
+                    max_value=max(1.0, float(item["weight"])),
+                    step=0.05,
+                    key=key,
+                    persist_state="session",
+                    help=item.get("description") or None,
+                )

@@ -10,25 +10,6 @@ import ui_style
 from mlpeg.appdata import queries
 
 
-def weight_controls(benchmarks: list[dict]) -> None:
-    """One slider per benchmark: its weight inside the category (rescored in SQL)."""
-    with st.expander("Benchmark weights", expanded=False):
-        columns = st.columns(3)
-        for index, bench in enumerate(benchmarks):
-            key = ui_state.BENCHMARK_WEIGHT_PREFIX + bench["benchmark_key"]
-            if key not in st.session_state:
-                st.session_state[key] = float(bench["weight"])
-            with columns[index % 3]:
-                st.slider(
-                    bench["title"],
-                    min_value=0.0,
-                    max_value=max(1.0, float(bench["weight"])),
-                    step=0.05,
-                    key=key,
-                    persist_state="session",
-                )
-
-
 def score_frame(
     scores: pd.DataFrame, totals: pd.DataFrame, benchmarks: list[dict]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -61,7 +42,12 @@ def main() -> None:
     benchmarks = [
         row for row in queries.benchmarks(store).to_pylist() if row["category_key"] == key
     ]
-    weight_controls(benchmarks)
+    ui_state.weight_sliders(
+        "Benchmark weights",
+        benchmarks,
+        key_field="benchmark_key",
+        prefix=ui_state.BENCHMARK_WEIGHT_PREFIX,
+    )
     params = ui_state.params()
     with st.spinner("Scoring…"):
         scores = queries.category_scores(store, params, key).to_pandas()

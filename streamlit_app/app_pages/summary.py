@@ -30,22 +30,12 @@ def weight_controls(categories: list[dict]) -> None:
         persist_state="session",
         help="ML-PEG's presets weight the categories they cover 1 and the others 0.",
     )
-    with st.expander("Category weights", expanded=False):
-        columns = st.columns(3)
-        for index, category in enumerate(categories):
-            key = ui_state.CATEGORY_WEIGHT_PREFIX + category["category_key"]
-            if key not in st.session_state:
-                st.session_state[key] = float(category["weight"])
-            with columns[index % 3]:
-                st.slider(
-                    category["title"],
-                    min_value=0.0,
-                    max_value=max(1.0, float(category["weight"])),
-                    step=0.05,
-                    key=key,
-                    persist_state="session",
-                    help=category["description"] or None,
-                )
+    ui_state.weight_sliders(
+        "Category weights",
+        categories,
+        key_field="category_key",
+        prefix=ui_state.CATEGORY_WEIGHT_PREFIX,
+    )
 
 
 def main() -> None:
