@@ -34,3 +34,18 @@ def test_no_sql_and_warehouse_reach_the_app(tmp_path):
     env = app_environment(tmp_path / "w.duckdb", sql_page=False)
     assert env["MLPEG_WAREHOUSE"] == str((tmp_path / "w.duckdb").resolve())
     assert env["MLPEG_APP_NO_SQL"] == "1"
+
+
+def test_the_app_listens_on_this_machine_only_unless_told(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    import mlpeg.appdata.launch as launch_module
+    from mlpeg.cli import app
+
+    calls = []
+    monkeypatch.setattr(launch_module, "launch", lambda *a, **kw: calls.append(kw) or 0)
+    runner = CliRunner()
+    assert runner.invoke(app, ["app", "-w", str(tmp_path / "w.duckdb")]).exit_code == 0
+    assert runner.invoke(app, ["app", "--host", "0.0.0.0", "--no-sql"]).exit_code == 0
+    assert calls[0]["host"] == "127.0.0.1" and calls[0]["sql_page"] is True
+    assert calls[1]["host"] == "0.0.0.0" and calls[1]["sql_page"] is False

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,3 +104,33 @@ def test_malformed_manifest_line(tmp_path):
         DataError, match=r"data.sha256:2: expected '<sha256>  owner/repo/commit/path'"
     ):
         data.read_manifest(bad)
+
+
+def test_a_download_killed_midway_leaves_nothing_cached(tmp_path):
+    """kill -9 half-way through a download: no file under the cached name, then a clean fetch."""
+    payload = b"refdata " * 64
+    script = f"""
+import io, os
+from mlpeg import data
+
+class Dying(io.BytesIO):
+    def read(self, size=-1):
+        if self.tell() > 100:
+            os._exit(9)  # no finally, no cleanup: as if killed
+        return super().read(50)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+data.urllib.request.urlopen = lambda url, timeout: Dying({payload!r})
+data.fetch(data.RemoteFile("o", "r", "c", "f.txt", {data.hashlib.sha256(payload).hexdigest()!r}))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "MLPEG_DATA_MIRROR"}
+    env["MLPEG_CACHE"] = str(tmp_path / "cache")
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True)
+    assert result.returncode == 9, result.stderr
+    files = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert files and all(p.name.startswith(".partial-") for p in files)  # only the temporary
