@@ -74,8 +74,8 @@ def summary_table(summaries: Sequence[RunSummary]) -> Table:
     # names in full (the numbers are short), so an 80-column log stays readable
     table.add_column("benchmark", no_wrap=True)
     table.add_column("model", no_wrap=True)
-    for column in ("ok", "skip", "fail", "unsup", "time", "per s"):
-        table.add_column(column, justify="right")
+    for column in ("ok", "skip", "fail", "uns.", "time", "/s"):
+        table.add_column(column, justify="right", no_wrap=True)
     for s in summaries:
         table.add_row(
             s.benchmark_key,
@@ -84,8 +84,8 @@ def summary_table(summaries: Sequence[RunSummary]) -> Table:
             str(s.n_skipped),
             f"[red]{s.n_failed}[/]" if s.n_failed else "0",
             str(s.n_unsupported),
-            f"{s.wall_time_s:.1f} s",
-            f"{s.structures_per_s:.2f}" if s.n_computed else "–",
+            f"{s.wall_time_s:.0f}s",
+            f"{s.structures_per_s:.1f}" if s.n_computed else "–",
         )
     if len(summaries) > 1:
         total_time = sum(s.wall_time_s for s in summaries)
@@ -98,7 +98,7 @@ def summary_table(summaries: Sequence[RunSummary]) -> Table:
             str(sum(s.n_skipped for s in summaries)),
             str(sum(s.n_failed for s in summaries)),
             str(sum(s.n_unsupported for s in summaries)),
-            f"{total_time:.1f} s",
-            f"{total / total_time:.2f}" if total and total_time > 0 else "–",
+            f"{total_time:.0f}s",
+            f"{total / total_time:.1f}" if total and total_time > 0 else "–",
         )
     return table
