@@ -200,8 +200,8 @@ HOSTILE = [
     "drop table predictions",
     "update runs set status = 'x'",
     "create table evil (a int)",
-    "attach '/tmp/evil.duckdb' as evil",
-    "copy predictions to '/tmp/stolen.csv'",
+    "attach '{tmp}/evil.duckdb' as evil",
+    "copy predictions to '{tmp}/stolen.csv'",
     "install httpfs",
     "load httpfs",
     "select * from read_csv('/etc/passwd')",
@@ -210,7 +210,7 @@ HOSTILE = [
     "set enable_external_access = true",
     "pragma enable_external_access=true",
     "set lock_configuration = false",
-    "export database '/tmp/evil_export'",
+    "export database '{tmp}/evil_export'",
 ]
 
 
@@ -220,16 +220,18 @@ def test_hostile_sql_is_refused(landing, tmp_path, query):
     with writer(warehouse) as con:
         ingest(con, [next(landing.glob("*.parquet"))])
     before = stored(warehouse)
+    # written targets go in this test's own folder, so parallel runs cannot see each other's
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    query = query.format(tmp=outside)
     result = runner.invoke(app, ["sql", query, "-w", str(warehouse)])
     assert isinstance(result.exception, MlpegError), (query, result.stdout)
     message = str(result.exception)
     assert message.startswith("SQL error: "), message
     assert "root:" not in result.stdout
     assert stored(warehouse) == before
-    # a refused COPY or EXPORT leaves nothing behind (clean up if a broken guard let it through)
-    leaked = [p for p in (Path("/tmp/stolen.csv"), Path("/tmp/evil_export")) if p.exists()]
-    for path in leaked:
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    # a refused COPY, EXPORT or ATTACH leaves nothing behind
+    leaked = list(outside.iterdir())
     assert not leaked, leaked
 
 

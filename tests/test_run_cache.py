@@ -106,6 +106,6 @@ def test_check_finds_stored_rows_that_disagree_with_the_views(scored):  # noqa: 
     with writer(scored) as con:
         con.execute("update run_metrics set value = 9 where run_id = 'a-alpha'")
     finding = {f.what: f for f in check(scored)}["stored points and metrics"]
-    assert finding.level == "error" and "2 metric rows" in finding.detail
+    assert finding.level == "error" and "0 point groups and 2 metric rows" in finding.detail
     assert recompute_stored_rows(scored) == 4  # a-alpha, b-alpha, a-beta, b-beta
     assert {f.what: f for f in check(scored)}["stored points and metrics"].level == "ok"
