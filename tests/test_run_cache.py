@@ -13,6 +13,7 @@ from helpers import T0, prediction, predictions_part, references_part
 from test_scoring import H2, scored  # noqa: F401  (the fixture)
 
 from mlpeg import catalog
+from mlpeg.errors import ConfigError
 from mlpeg.warehouse.connect import reader, writer
 from mlpeg.warehouse.ingest import ingest
 from mlpeg.warehouse.maintenance import check, recompute_stored_rows
@@ -109,3 +110,21 @@ def test_check_finds_stored_rows_that_disagree_with_the_views(scored):  # noqa: 
     assert finding.level == "error" and "0 point groups and 2 metric rows" in finding.detail
     assert recompute_stored_rows(scored) == 4  # a-alpha, b-alpha, a-beta, b-beta
     assert {f.what: f for f in check(scored)}["stored points and metrics"].level == "ok"
+
+
+def test_a_view_that_fails_on_stored_runs_names_itself_and_changes_nothing(scored):  # noqa: F811
+    views = catalog.benchmarks()["alpha"].views_sql
+    views.write_text(
+        views.read_text().replace(
+            "'mae' as metric_key",
+            "coalesce(error('no reference here')::varchar, 'mae') as metric_key",
+        )
+    )
+    catalog.clear_cache()
+    with pytest.raises(ConfigError) as info, writer(scored):
+        pass
+    message = str(info.value)
+    assert message.startswith(f"{views}: alpha.metrics fails on run a-alpha, b-alpha")
+    assert "no reference here" in message
+    with reader(scored) as con:  # the install rolled back: old views and stored rows
+        assert stored_mae(con, "a-alpha") == pytest.approx(0.375)

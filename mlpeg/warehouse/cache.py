@@ -22,6 +22,7 @@ from contextlib import contextmanager
 import duckdb
 
 from mlpeg import catalog
+from mlpeg.errors import ConfigError
 
 #: Per-connection settings that change what the benchmark views return.
 _SELECTION_VARIABLES = ("mlpeg_run_ids", "mlpeg_as_of", "mlpeg_excluded_elements")
@@ -32,21 +33,21 @@ METRIC_COLUMNS = ["model_key", "metric_key", "value"]
 
 @contextmanager
 def _plain_selection(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Clear the selection variables for the block and put them back afterwards."""
+    """Clear the selection variables for the block and put them back after it."""
     saved = {
         name: con.execute(f"select getvariable('{name}')").fetchone()[0]
         for name in _SELECTION_VARIABLES
     }
     for name in _SELECTION_VARIABLES:
         con.execute(f"reset variable {name}")
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                con.execute(f"reset variable {name}")
-            else:
-                con.execute(f"set variable {name} = ?", [value])
+    # Restored only on success: after an error the transaction is aborted and nothing runs
+    # until the caller rolls it back, and every caller then gives the connection up.
+    yield
+    for name, value in saved.items():
+        if value is None:
+            con.execute(f"reset variable {name}")
+        else:
+            con.execute(f"set variable {name} = ?", [value])
 
 
 def _batches(con: duckdb.DuckDBPyConnection, where: str, args: list) -> list[tuple[str, list]]:
@@ -122,14 +123,21 @@ def refresh(
                 ("metrics", METRIC_COLUMNS, "run_metrics"),
             ):
                 listed = ", ".join(f"computed.{column}" for column in columns)
-                con.execute(
-                    f"insert into {table} (run_id, benchmark_key, {', '.join(columns)}) "
-                    f"select selected.run_id, ?, {listed} "
-                    f"from {schema}.{view} as computed "
-                    "join selected_runs as selected "
-                    "on selected.model_key = computed.model_key and selected.benchmark_key = ?",
-                    [benchmark_key, benchmark_key],
-                )
+                try:
+                    con.execute(
+                        f"insert into {table} (run_id, benchmark_key, {', '.join(columns)}) "
+                        f"select selected.run_id, ?, {listed} "
+                        f"from {schema}.{view} as computed "
+                        "join selected_runs as selected "
+                        "on selected.model_key = computed.model_key "
+                        "and selected.benchmark_key = ?",
+                        [benchmark_key, benchmark_key],
+                    )
+                except duckdb.Error as exc:
+                    raise ConfigError(
+                        f"{benchmarks[benchmark_key].views_sql}: {schema}.{view} fails on "
+                        f"run {', '.join(batch)}: {str(exc).splitlines()[0]}"
+                    ) from exc
             evaluated += len(batch)
     return evaluated
 
