@@ -16,11 +16,11 @@ a cursor on which ``all_points`` and ``all_metrics`` (the generated unions) and
 ``metric_scores`` exist as temporary tables of the same names, so the scoring views above
 them read those instead. They hold exactly what the views return:
 
-* each benchmark's share of the unions is read from the rows stored per run at ingest
-  (``run_points``, ``run_metrics``) or, when the user excludes an element that benchmark
-  contains, from its own ``points``/``metrics`` views with the filter set; either is
-  cached per benchmark, keyed by the excluded elements that benchmark actually contains
-  (excluding an element that only two benchmarks hold evaluates two benchmarks' views);
+* the benchmarks holding none of the excluded elements are read from the rows stored per
+  run at ingest (``run_points``, ``run_metrics``), all in one query per union; each of the
+  others from its own ``points``/``metrics`` views with the filter set, cached per
+  benchmark and keyed by the excluded elements it actually contains (excluding an element
+  that only two benchmarks hold evaluates two benchmarks' views);
 * ``metric_scores`` is recomputed from the view when the thresholds change;
 * weights only change the small views on top, which are always run.
 
@@ -245,7 +245,7 @@ class AppStore:
         params: ScoringParams,
         present: list[str],
     ) -> pa.Table:
-        """One benchmark's rows of ``all_<view>``, read from its own view (cached)."""
+        """One benchmark's rows of ``all_<view>``, from its own view with the filter (cached)."""
         excluded = tuple(sorted(set(params.excluded_elements) & set(present)))
         key = (benchmark["benchmark_key"], view, excluded, params.as_of, params.run_ids)
         with self._lock:
@@ -253,16 +253,10 @@ class AppStore:
         if cached is not None:
             return cached
         columns = ", ".join(UNIONS[view])
-        if excluded:  # the filter changes which points count: evaluate the view itself
-            sql = (
-                f"select ?::varchar as benchmark_key, {columns} "
-                f'from "{benchmark["schema_name"]}".{view}'
-            )
-        else:  # untouched by the filter: the rows stored per run when it landed
-            sql = (
-                f"select benchmark_key, {columns} from run_{view} "
-                "semi join selected_runs using (run_id) where benchmark_key = ?"
-            )
+        sql = (
+            f"select ?::varchar as benchmark_key, {columns} "
+            f'from "{benchmark["schema_name"]}".{view}'
+        )
         part_params = ScoringParams(
             excluded_elements=excluded, as_of=params.as_of, run_ids=params.run_ids
         )
@@ -286,16 +280,30 @@ class AppStore:
             row["benchmark_key"]: row["elements"]
             for row in self._plain(root, ELEMENTS_SQL, [], runs_only).to_pylist()
         }
-        # Benchmarks are read in parallel, each worker on its own cursor (made here, since
-        # a connection is not to be shared between threads while it makes cursors).
+        # Benchmarks the filter does not touch come from the stored rows in one query per
+        # view; the others are read in parallel from their own views, each worker on its own
+        # cursor (made here, since a connection is not to be shared between threads while
+        # it makes cursors).
+        excluded = set(params.excluded_elements)
+        touched = [b for b in benchmarks if excluded & set(elements.get(b["benchmark_key"], []))]
+        untouched = [b["benchmark_key"] for b in benchmarks if b not in touched]
         cursors: queue.Queue = queue.Queue()
         for _ in range(PARALLEL_READS):
             cursors.put(root.cursor())
         try:
             with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
                 for view in UNIONS:
-                    parts = list(
-                        pool.map(
+                    stored = self._plain(
+                        root,
+                        f"select benchmark_key, {', '.join(UNIONS[view])} from run_{view} "
+                        "semi join selected_runs using (run_id) "
+                        "where list_contains(?::varchar[], benchmark_key)",
+                        [untouched],
+                        runs_only,
+                    )
+                    parts = [
+                        stored,
+                        *pool.map(
                             lambda bench, view=view: self._union_part(
                                 cursors,
                                 bench,
@@ -303,11 +311,9 @@ class AppStore:
                                 params,
                                 elements.get(bench["benchmark_key"], []),
                             ),
-                            benchmarks,
-                        )
-                    )
-                    if not parts:
-                        continue
+                            touched,
+                        ),
+                    ]
                     rows = pa.concat_tables(parts, promote_options="permissive")
                     name = f"all_{view}"
                     session.cursor.register(f"{name}_rows", rows)
