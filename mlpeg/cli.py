@@ -373,12 +373,24 @@ def sql(
     from mlpeg.render import arrow_table
     from mlpeg.warehouse.connect import reader, writer
 
+    n_refreshed = 0
     with writer(warehouse) if write else reader(warehouse) as con:
+        # a cursor of its own: DuckDB refuses con.sql() while an earlier execute() on the
+        # connection (e.g. the writer's install check) has rows left unfetched
+        cursor = con.cursor()
         try:
-            relation = con.sql(query)
+            relation = cursor.sql(query)
             result = relation.to_arrow_table() if relation is not None else None
         except duckdb.Error as exc:
             raise MlpegError(f"SQL error: {str(exc).splitlines()[0]}") from exc
+        finally:
+            cursor.close()
+        if write:  # the statement may have changed what stored points and metrics come from
+            from mlpeg.warehouse.maintenance import recompute_in_transaction
+
+            n_refreshed = recompute_in_transaction(con)
+    if write:  # on stderr, so that --format csv/json output stays clean
+        err_console.print(f"Stored points and metrics of {n_refreshed:,} runs recomputed.")
     if result is None:
         console.print("ok")
         return

@@ -128,3 +128,18 @@ def test_a_view_that_fails_on_stored_runs_names_itself_and_changes_nothing(score
     assert "no reference here" in message
     with reader(scored) as con:  # the install rolled back: old views and stored rows
         assert stored_mae(con, "a-alpha") == pytest.approx(0.375)
+
+
+def test_sql_write_recomputes_the_stored_rows(scored):  # noqa: F811
+    from typer.testing import CliRunner
+
+    from mlpeg.cli import app
+
+    statement = (
+        "update reference_values set value = 0.0 where benchmark_key = 'alpha' and system = 's1'"
+    )
+    result = CliRunner().invoke(app, ["sql", "--write", statement, "-w", str(scored)])
+    assert result.exit_code == 0, result.output
+    assert "Stored points and metrics of 4 runs recomputed." in result.output
+    with reader(scored) as con:
+        assert stored_mae(con, "a-alpha") == pytest.approx(0.875)  # as with new references

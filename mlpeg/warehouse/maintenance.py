@@ -159,19 +159,24 @@ def _stored_rows_finding(con: duckdb.DuckDBPyConnection) -> Finding:
     return Finding("ok", "stored points and metrics", "equal to the views")
 
 
-def recompute_stored_rows(path: Path) -> int:
+def recompute_in_transaction(con: duckdb.DuckDBPyConnection) -> int:
     """Recompute every run's stored points and metrics in one transaction; return runs."""
+    con.execute("begin transaction")
+    try:
+        n_runs = cache.refresh(con)
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+    return n_runs
+
+
+def recompute_stored_rows(path: Path) -> int:
+    """Open a warehouse for writing and recompute its stored rows; return the runs."""
     if not path.is_file():
         raise MlpegError(f"No warehouse at {path}.")
     with writer(path) as con:
-        con.execute("begin transaction")
-        try:
-            n_runs = cache.refresh(con)
-        except BaseException:
-            con.execute("rollback")
-            raise
-        con.execute("commit")
-    return n_runs
+        return recompute_in_transaction(con)
 
 
 def check(path: Path) -> list[Finding]:
