@@ -68,6 +68,11 @@ def calc_options(
     )
 
 
+def _rate(per_second: float) -> str:
+    """Structures per second, readable for slow tasks too (an NEB: one per 20 minutes)."""
+    return f"{per_second:.1f}" if per_second >= 0.1 else f"1/{1 / per_second:.0f}s"
+
+
 def summary_table(summaries: Sequence[RunSummary]) -> Table:
     """Return the end-of-calc table: done, skipped, failed, unsupported, time, rate."""
     table = Table(title="Calc summary", header_style="bold")
@@ -85,7 +90,7 @@ def summary_table(summaries: Sequence[RunSummary]) -> Table:
             f"[red]{s.n_failed}[/]" if s.n_failed else "0",
             str(s.n_unsupported),
             f"{s.wall_time_s:.0f}s",
-            f"{s.structures_per_s:.1f}" if s.n_computed else "–",
+            _rate(s.structures_per_s) if s.n_computed else "–",
         )
     if len(summaries) > 1:
         total_time = sum(s.wall_time_s for s in summaries)
@@ -99,6 +104,6 @@ def summary_table(summaries: Sequence[RunSummary]) -> Table:
             str(sum(s.n_failed for s in summaries)),
             str(sum(s.n_unsupported for s in summaries)),
             f"{total_time:.0f}s",
-            f"{total / total_time:.1f}" if total and total_time > 0 else "–",
+            _rate(total / total_time) if total and total_time > 0 else "–",
         )
     return table
