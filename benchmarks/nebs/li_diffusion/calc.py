@@ -25,8 +25,8 @@ def _structure(name: str):
     return atoms
 
 
-#: Band settings. Quick (the default): 3 images and 0.1 eV/Å, about 6 minutes per path
-#: for CHGNet on two CPU cores (one force call on the 111-atom cell takes ~1 s there).
+#: Band settings. Quick (the default): 3 images and 0.1 eV/Å, 6–30 minutes per path for
+#: CHGNet or SevenNet on two CPU cores (a force call on the 111-atom cell takes 1–2 s).
 #: Full (``--full``): 7 images and 0.05 eV/Å, as the benchmark is defined.
 QUICK = {"n_images": 3, "fmax": 0.1, "max_steps": 200, "endpoint_fmax": 0.1}
 FULL = {"n_images": 7, "fmax": 0.05, "max_steps": 500, "endpoint_fmax": 0.05}
