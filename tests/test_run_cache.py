@@ -143,3 +143,18 @@ def test_sql_write_recomputes_the_stored_rows(scored):  # noqa: F811
     assert "Stored points and metrics of 4 runs recomputed." in result.output
     with reader(scored) as con:
         assert stored_mae(con, "a-alpha") == pytest.approx(0.875)  # as with new references
+
+
+def test_each_run_is_evaluated_once_when_a_folder_is_ingested(scored, tmp_path, monkeypatch):  # noqa: F811
+    from mlpeg.warehouse import cache
+    from mlpeg.warehouse.ingest import find_parts
+
+    landing = tmp_path / "landing"  # the fixture's: 2 references parts, 4 predictions parts
+    names = [p.name for p in find_parts([landing])]
+    assert names[:2] == ["alpha__references.parquet", "beta__references.parquet"]
+    real, evaluated = cache.refresh, []
+    monkeypatch.setattr(cache, "refresh", lambda con, **kw: evaluated.append(real(con, **kw)))
+    with writer(tmp_path / "again" / "mlpeg.duckdb") as con:
+        ingest(con, [landing])
+    # references first find no runs; each of the 4 runs is then evaluated once (not twice)
+    assert sum(evaluated[1:]) == 4, evaluated  # [0] is the install's refresh

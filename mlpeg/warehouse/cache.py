@@ -102,16 +102,12 @@ def refresh(
     """
     if run_ids is not None:
         where, args = "list_contains(?::varchar[], run_id)", [list(run_ids)]
-        con.execute("delete from run_points where list_contains(?::varchar[], run_id)", args)
-        con.execute("delete from run_metrics where list_contains(?::varchar[], run_id)", args)
     elif benchmark_keys is not None:
         where, args = "list_contains(?::varchar[], benchmark_key)", [list(benchmark_keys)]
-        con.execute("delete from run_points where " + where, args)
-        con.execute("delete from run_metrics where " + where, args)
     else:
         where, args = "true", []
-        con.execute("delete from run_points")
-        con.execute("delete from run_metrics")
+    for table in ("run_points", "run_metrics"):
+        con.execute(f"delete from {table} where {where}", args)
     benchmarks = catalog.benchmarks()
     evaluated = 0
     with _plain_selection(con):

@@ -69,12 +69,26 @@ class IngestReport:
         return [r for r in self.results if r.outcome == Outcome.REJECTED]
 
 
+#: Name endings of the parts every run of a benchmark is scored against (written by
+#: ``mlpeg calc``); loading them first lets each run's stored rows be computed once.
+_SHARED_PARTS = ("__references.parquet", "__reactions.parquet")
+
+
+def _load_order(path: Path) -> tuple[bool, Path]:
+    return (not path.name.endswith(_SHARED_PARTS), path)
+
+
 def find_parts(paths: Iterable[Path]) -> list[Path]:
-    """Expand files and folders into the sorted list of ``*.parquet`` parts they hold."""
+    """Expand files and folders into the ``*.parquet`` parts they hold.
+
+    A folder's parts are sorted by name, references and stoichiometry first: loading them
+    after the predictions would recompute every run's stored points and metrics again.
+    """
     parts: list[Path] = []
     for path in paths:
         if path.is_dir():
-            parts.extend(p for p in sorted(path.rglob("*.parquet")) if not p.name.startswith("."))
+            found = (p for p in path.rglob("*.parquet") if not p.name.startswith("."))
+            parts.extend(sorted(found, key=_load_order))
         elif path.exists():
             parts.append(path)
         else:
