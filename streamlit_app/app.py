@@ -94,10 +94,12 @@ if ui_state.sql_page_enabled():
         st.Page("app_pages/sql.py", title="SQL", icon=":material/database:", url_path="sql")
     )
 
+
 page = st.navigation(PAGES)
-_warm_up(str(ui_state.warehouse_path()))
-sidebar()
-try:
-    page.run()
-except MlpegError as exc:
-    st.error(str(exc))
+with ui_state.timed_run(page.title):
+    _warm_up(str(ui_state.warehouse_path()))
+    sidebar()
+    try:
+        page.run()
+    except MlpegError as exc:
+        st.error(str(exc))

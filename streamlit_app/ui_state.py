@@ -7,8 +7,15 @@ differ from the warehouse defaults so that untouched pages share cached results.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
+import json
 import os
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -140,3 +147,39 @@ def weight_sliders(label: str, items: list[dict], *, key_field: str, prefix: str
                     persist_state="session",
                     help=item.get("description") or None,
                 )
+
+
+_FULL_RUN = contextvars.ContextVar("mlpeg_full_run", default=False)
+
+
+@contextlib.contextmanager
+def timed_run(label: str) -> Iterator[None]:
+    """Append a script run's duration to ``MLPEG_APP_TIMINGS`` (JSON lines), if it is set.
+
+    bench/app.py reads the file to split an interaction's time between the server's script
+    run and the rest (websocket, browser rendering). Fragments inside a timed run are not
+    logged again.
+    """
+    outermost = not _FULL_RUN.get()
+    token = _FULL_RUN.set(True)
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        _FULL_RUN.reset(token)
+        target = os.environ.get("MLPEG_APP_TIMINGS")
+        if target and outermost:
+            line = {"run": label, "seconds": time.perf_counter() - started}
+            with open(target, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(line) + "\n")
+
+
+def fragment(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``st.fragment`` whose reruns on their own are timed like full runs (see timed_run)."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with timed_run(func.__name__):
+            return func(*args, **kwargs)
+
+    return st.fragment(run)

@@ -279,3 +279,18 @@ def test_no_sql_hides_the_sql_page(warehouse, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=120).run()
     with pytest.raises(ValueError):
         at.switch_page("app_pages/sql.py")
+
+
+def test_script_run_timings_are_logged_once_per_run(warehouse, monkeypatch, tmp_path):
+    """MLPEG_APP_TIMINGS gets one line per script run (bench/app.py reads it); fragments
+    drawn inside a full run are not logged again."""
+    import json
+
+    log = tmp_path / "runs.jsonl"
+    monkeypatch.setenv("MLPEG_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("MLPEG_APP_TIMINGS", str(log))
+    at = run(AppTest.from_file(APP, default_timeout=120))
+    run(at)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [line["run"] for line in lines] == ["Summary", "Summary"]
+    assert all(0 < line["seconds"] < 120 for line in lines)

@@ -344,6 +344,39 @@ def inspect(store, params, benchmark, metric: dict, points: pd.DataFrame) -> Non
         )
 
 
+@ui_state.fragment
+def metrics_section(benchmark_key: str) -> None:
+    """Thresholds and the metrics table (a fragment: an edit reruns only this part)."""
+    store = ui_state.store()
+    threshold_editor(store, benchmark_key)
+    params = ui_state.params()
+    definitions = queries.metric_definitions(store, params, benchmark_key).to_pandas()
+    metrics_table(store, params, benchmark_key, definitions)
+
+
+@ui_state.fragment
+def parity_section(benchmark) -> None:
+    """Metric choice, parity scatter and the chosen point's structure (a fragment)."""
+    store = ui_state.store()
+    st.subheader("Parity")
+    definitions = queries.metric_definitions(store, ScoringParams(), benchmark.key).to_pandas()
+    metric_key = ui_state.url_choice(
+        st.segmented_control,
+        "Metric",
+        list(definitions["metric_key"]),
+        key="metric",
+        help="Choose a metric to see the points behind it.",
+    )
+    if metric_key is None:
+        st.caption("Choose a metric to see its points.")
+        return
+    metric = definitions[definitions["metric_key"] == metric_key].iloc[0].to_dict()
+    params = ui_state.params()
+    points = scatter(store, params, benchmark, metric)
+    if not points.empty:
+        inspect(store, params, benchmark, metric, points)
+
+
 def main() -> None:
     """Draw the benchmark page."""
     store = ui_state.store()
@@ -365,25 +398,8 @@ def main() -> None:
         f"{benchmark.description}  \nReference level of theory: **{benchmark.level_of_theory}**"
         + (f" · [{benchmark.doi}]({benchmark.doi})" if benchmark.doi else "")
     )
-    threshold_editor(store, benchmark.key)
-    params = ui_state.params()
-    definitions = queries.metric_definitions(store, params, benchmark.key).to_pandas()
-    metrics_table(store, params, benchmark.key, definitions)
-    st.subheader("Parity")
-    metric_key = ui_state.url_choice(
-        st.segmented_control,
-        "Metric",
-        list(definitions["metric_key"]),
-        key="metric",
-        help="Choose a metric to see the points behind it.",
-    )
-    if metric_key is None:
-        st.caption("Choose a metric to see its points.")
-        return
-    metric = definitions[definitions["metric_key"] == metric_key].iloc[0].to_dict()
-    points = scatter(store, params, benchmark, metric)
-    if not points.empty:
-        inspect(store, params, benchmark, metric, points)
+    metrics_section(benchmark.key)
+    parity_section(benchmark)
 
 
 main()

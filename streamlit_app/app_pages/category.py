@@ -24,24 +24,9 @@ def score_frame(
     return values.reset_index(drop=True), states.reset_index(drop=True)
 
 
-def main() -> None:
-    """Draw the category page."""
-    store = ui_state.store()
-    categories = queries.categories(store).to_pylist()
-    if not categories:
-        st.info("The warehouse holds no benchmarks yet.")
-        return
-    titles = {c["category_key"]: c["title"] for c in categories}
-    key = ui_state.url_choice(
-        st.selectbox, "Category", list(titles), key="category", format_func=titles.get
-    )
-    category = next(c for c in categories if c["category_key"] == key)
-    st.title(category["title"])
-    if category["description"]:
-        st.caption(category["description"])
-    benchmarks = [
-        row for row in queries.benchmarks(store).to_pylist() if row["category_key"] == key
-    ]
+@ui_state.fragment
+def scores_section(category_key: str, benchmarks: list[dict]) -> None:
+    """Benchmark weights and the scored table (a fragment: a weight reruns only this)."""
     ui_state.weight_sliders(
         "Benchmark weights",
         benchmarks,
@@ -49,9 +34,10 @@ def main() -> None:
         prefix=ui_state.BENCHMARK_WEIGHT_PREFIX,
     )
     params = ui_state.params()
+    store = ui_state.store()
     with st.spinner("Scoring…"):
-        scores = queries.category_scores(store, params, key).to_pandas()
-        totals = queries.category_totals(store, params, key).to_pandas()
+        scores = queries.category_scores(store, params, category_key).to_pandas()
+        totals = queries.category_totals(store, params, category_key).to_pandas()
     if totals.empty:
         st.info("No model has run yet.")
         return
@@ -75,6 +61,27 @@ def main() -> None:
         },
     )
     ui_style.legend()
+
+
+def main() -> None:
+    """Draw the category page."""
+    store = ui_state.store()
+    categories = queries.categories(store).to_pylist()
+    if not categories:
+        st.info("The warehouse holds no benchmarks yet.")
+        return
+    titles = {c["category_key"]: c["title"] for c in categories}
+    key = ui_state.url_choice(
+        st.selectbox, "Category", list(titles), key="category", format_func=titles.get
+    )
+    category = next(c for c in categories if c["category_key"] == key)
+    st.title(category["title"])
+    if category["description"]:
+        st.caption(category["description"])
+    benchmarks = [
+        row for row in queries.benchmarks(store).to_pylist() if row["category_key"] == key
+    ]
+    scores_section(key, benchmarks)
     st.subheader("Benchmarks")
     for bench in benchmarks:
         st.page_link(

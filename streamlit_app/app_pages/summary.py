@@ -38,21 +38,19 @@ def weight_controls(categories: list[dict]) -> None:
     )
 
 
-def main() -> None:
-    """Draw the summary page."""
-    st.title("Leaderboard")
-    store = ui_state.store()
-    categories = queries.categories(store).to_pylist()
-    if not categories:
-        st.info("The warehouse holds no benchmarks yet: run `mlpeg run` or `mlpeg ingest`.")
-        return
+@ui_state.fragment
+def leaderboard_section(categories: list[dict]) -> None:
+    """Weights, model filter and the scored table.
+
+    A fragment: moving a weight or choosing models reruns only this part of the page.
+    """
     weight_controls(categories)
     params = ui_state.params()
     weights = {c["category_key"]: c["weight"] for c in categories} | dict(params.category_weights)
     if not any(weights.values()):
         st.warning("Every category weight is 0, so no model has an overall score.")
     with st.spinner("Scoring…"):
-        table = queries.leaderboard(store, params).to_pandas()
+        table = queries.leaderboard(ui_state.store(), params).to_pandas()
     if table.empty:
         st.info("No model has run yet.")
         return
@@ -95,6 +93,16 @@ def main() -> None:
         mime="text/csv",
         on_click="ignore",
     )
+
+
+def main() -> None:
+    """Draw the summary page."""
+    st.title("Leaderboard")
+    categories = queries.categories(ui_state.store()).to_pylist()
+    if not categories:
+        st.info("The warehouse holds no benchmarks yet: run `mlpeg run` or `mlpeg ingest`.")
+        return
+    leaderboard_section(categories)
     st.subheader("Categories")
     links = st.columns(min(4, len(categories)))
     for index, category in enumerate(categories):
