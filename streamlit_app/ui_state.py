@@ -37,7 +37,7 @@ def warehouse_path() -> Path:
 
 @st.cache_resource(show_spinner=False)
 def _store(path: str, materialise: bool) -> AppStore:
-    return AppStore(Path(path), materialise=materialise)
+    return AppStore(Path(path), materialise=materialise, precompute=materialise)
 
 
 def store() -> AppStore:

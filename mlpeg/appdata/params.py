@@ -84,6 +84,7 @@ def apply(con: duckdb.DuckDBPyConnection, params: ScoringParams) -> None:
         _set(con, "mlpeg_excluded_elements", "?::varchar[]", [list(params.excluded_elements)])
     else:
         con.execute("reset variable mlpeg_excluded_elements")
+    con.execute("reset variable mlpeg_exclusion_scenarios")  # only the app's precompute sets it
     if params.metric_overrides:
         rows = [
             {

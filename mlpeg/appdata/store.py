@@ -11,21 +11,23 @@ Without an element filter the plain scoring views read the points and metrics st
 run (:mod:`mlpeg.warehouse.cache`) and are fast. With one, ``all_points``/``all_metrics``
 evaluate every benchmark's views live, and DuckDB plans that union anew for each query:
 seconds with tens of benchmarks. The store therefore runs the scoring views on *scoring
-sessions*:
-a cursor on which ``all_points`` and ``all_metrics`` (the generated unions) and
-``metric_scores`` exist as temporary tables of the same names, so the scoring views above
-them read those instead. They hold exactly what the views return:
+sessions*: a cursor on which the scoring inputs (``all_metrics`` and
+``point_state_counts``, see :data:`INPUTS`; Arrow tables registered on the cursor) and
+``metric_scores`` (a temporary table) exist under the same names, so the scoring views
+above them read those instead. They hold exactly what the views return:
 
-* the benchmarks holding none of the excluded elements are read from the rows stored per
-  run at ingest (``run_points``, ``run_metrics``), all in one query per union; each of the
-  others from its own ``points``/``metrics`` views with the filter set, cached per
-  benchmark and keyed by the excluded elements it actually contains (excluding an element
-  that only two benchmarks hold evaluates two benchmarks' views);
+* benchmarks holding none of the excluded elements are read from the rows stored per run
+  at ingest (``run_points``, ``run_metrics``), all in one query per input;
+* benchmarks holding exactly one of them, from that element's precomputed filter
+  (:mod:`mlpeg.appdata.exclusions`; ``precompute=True`` evaluates them in the background
+  for every version of the warehouse);
+* the others from their own views with the filter set, cached per benchmark and keyed by
+  the excluded elements they actually contain;
 * ``metric_scores`` is recomputed from the view when the thresholds change;
 * weights only change the small views on top, which are always run.
 
 The scoring itself stays in the SQL views, unchanged; ``materialise=False`` reads them
-directly (the bench compares both).
+directly (the tests and the bench compare both).
 
 Concurrency
 -----------
@@ -51,19 +53,53 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from mlpeg.appdata import exclusions
 from mlpeg.appdata.params import ScoringParams, apply
 from mlpeg.errors import MlpegError, WarehouseBusy
 from mlpeg.warehouse import connect
-from mlpeg.warehouse.cache import METRIC_COLUMNS, POINT_COLUMNS
 
-#: The generated unions (view name -> the columns each benchmark view contributes).
-UNIONS: dict[str, list[str]] = {"points": POINT_COLUMNS, "metrics": METRIC_COLUMNS}
+
+@dataclass(frozen=True)
+class _Input:
+    """A scoring input a session holds as an Arrow table registered under the same name.
+
+    ``stored`` reads it for a list of benchmarks from the rows stored per run; ``live``
+    from one benchmark's own view (``{schema}``), with the element filter set.
+    """
+
+    name: str
+    stored: str
+    live: str
+
+
+#: What the scoring views read of the benchmarks: their metrics, and their points counted
+#: per state (``point_state_counts``, under ``benchmark_coverage``).
+INPUTS = (
+    _Input(
+        "all_metrics",
+        stored="select benchmark_key, model_key, metric_key, value from run_metrics "
+        "semi join selected_runs using (run_id) where list_contains(?::varchar[], benchmark_key)",
+        live="select ?::varchar as benchmark_key, model_key, metric_key, value "
+        'from "{schema}".metrics',
+    ),
+    _Input(
+        "point_state_counts",
+        stored="select benchmark_key, model_key, state, count(*) as n_points from run_points "
+        "semi join selected_runs using (run_id) where list_contains(?::varchar[], benchmark_key) "
+        "group by all",
+        live="select ?::varchar as benchmark_key, model_key, state, count(*) as n_points "
+        'from "{schema}".points group by all',
+    ),
+)
 
 #: How many benchmark views are read at once when a scoring session is built.
 PARALLEL_READS = 4
 
 ELEMENTS_SQL = """
-select benchmark_key, list_sort(list_distinct(flatten(list(elements)))) as elements,
+select
+    benchmark_key,
+    list_sort(list_distinct(flatten(list(elements)))) as elements,
+    count(*) as n_predictions,
 from benchmark_predictions
 group by benchmark_key
 """
@@ -106,6 +142,9 @@ class AppStore:
         How many element-filter / run-selection combinations to keep materialised.
     idle_close_s
         Close the connection after this long without queries when it would block a writer.
+    precompute
+        Evaluate every benchmark's single-element filters in the background whenever a new
+        version of the warehouse is opened (see :mod:`mlpeg.appdata.exclusions`).
     """
 
     def __init__(
@@ -117,6 +156,7 @@ class AppStore:
         cache_entries: int = 512,
         sessions_per_version: int = 4,
         idle_close_s: float = 1.0,
+        precompute: bool = False,
     ) -> None:
         self.path = Path(path)
         self.timeout_s = timeout_s
@@ -124,6 +164,11 @@ class AppStore:
         self.cache_entries = cache_entries
         self.sessions_per_version = sessions_per_version
         self.idle_close_s = idle_close_s
+        self.precompute = precompute
+        self._exclusions: dict[str, exclusions.ExclusionResults] = {}
+        self._exclusions_version: tuple | None = None
+        #: Where the last materialised session read its benchmarks from (counts per source).
+        self.last_sources: dict[str, int] = {}
         self._lock = threading.Condition(threading.RLock())
         self._root: duckdb.DuckDBPyConnection | None = None
         self._root_version: tuple | None = None
@@ -186,6 +231,11 @@ class AppStore:
                 self._close_locked()
                 self._root = connect.connect_reader(self.path, timeout_s=self.timeout_s)
                 self._root_version = version
+                if self._exclusions_version != version:
+                    self._exclusions = {}
+                    self._exclusions_version = version
+                    if self.precompute:
+                        self._start_precompute()
             self._users += 1
             root = self._root
         try:
@@ -237,29 +287,25 @@ class AppStore:
         finally:
             cursor.close()
 
-    def _union_part(
+    def _live_part(
         self,
         cursors: queue.Queue,
         benchmark: dict,
-        view: str,
+        source: _Input,
         params: ScoringParams,
         present: list[str],
     ) -> pa.Table:
-        """One benchmark's rows of ``all_<view>``, from its own view with the filter (cached)."""
+        """One benchmark's rows of ``source``, from its own view with the filter (cached)."""
         excluded = tuple(sorted(set(params.excluded_elements) & set(present)))
-        key = (benchmark["benchmark_key"], view, excluded, params.as_of, params.run_ids)
+        key = (benchmark["benchmark_key"], source.name, excluded, params.as_of, params.run_ids)
         with self._lock:
             cached = self._parts.get(key)
         if cached is not None:
             return cached
-        columns = ", ".join(UNIONS[view])
-        sql = (
-            f"select ?::varchar as benchmark_key, {columns} "
-            f'from "{benchmark["schema_name"]}".{view}'
-        )
         part_params = ScoringParams(
             excluded_elements=excluded, as_of=params.as_of, run_ids=params.run_ids
         )
+        sql = source.live.format(schema=benchmark["schema_name"])
         cursor = cursors.get()
         try:
             table = self._read(cursor, sql, [benchmark["benchmark_key"]], part_params)
@@ -269,6 +315,31 @@ class AppStore:
             self._parts[key] = table
         return table
 
+    def _elements(self, root: duckdb.DuckDBPyConnection, runs: ScoringParams) -> dict:
+        """Return each benchmark's elements in the selected runs (cached per version)."""
+        key = ("elements", runs.as_of, runs.run_ids)
+        with self._lock:
+            cached = self._parts.get(key)
+        if cached is None:
+            cached = self._plain(root, ELEMENTS_SQL, [], runs)
+            with self._lock:
+                self._parts[key] = cached
+        return {row["benchmark_key"]: row["elements"] for row in cached.to_pylist()}
+
+    def _precomputed(
+        self, benchmark_key: str, params: ScoringParams, present: list[str]
+    ) -> tuple[pa.Table, pa.Table] | None:
+        """Return the benchmark's precomputed inputs for ``params``, if they apply."""
+        excluded = set(params.excluded_elements) & set(present)
+        if len(excluded) != 1 or params.as_of is not None or params.run_ids is not None:
+            return None
+        with self._lock:
+            results = self._exclusions.get(benchmark_key)
+        (element,) = excluded
+        if results is None or element not in results.elements:
+            return None
+        return results.for_element(element)
+
     def _materialise(
         self, root: duckdb.DuckDBPyConnection, session: _Session, params: ScoringParams
     ) -> None:
@@ -276,54 +347,116 @@ class AppStore:
         benchmarks = self._plain(
             root, "select benchmark_key, schema_name from benchmarks", [], runs_only
         ).to_pylist()
-        elements = {
-            row["benchmark_key"]: row["elements"]
-            for row in self._plain(root, ELEMENTS_SQL, [], runs_only).to_pylist()
-        }
+        elements = self._elements(root, runs_only) if params.excluded_elements else {}
         # Benchmarks the filter does not touch come from the stored rows in one query per
-        # view; the others are read in parallel from their own views, each worker on its own
-        # cursor (made here, since a connection is not to be shared between threads while
-        # it makes cursors).
+        # input; those holding exactly one excluded element from the precomputed filters
+        # when they are ready; the others are read in parallel from their own views, each
+        # worker on its own cursor (made here, since a connection is not to be shared
+        # between threads while it makes cursors).
         excluded = set(params.excluded_elements)
-        touched = [b for b in benchmarks if excluded & set(elements.get(b["benchmark_key"], []))]
-        untouched = [b["benchmark_key"] for b in benchmarks if b not in touched]
+        untouched, precomputed, live = [], {}, []
+        for bench in benchmarks:
+            key = bench["benchmark_key"]
+            present = elements.get(key, [])
+            if not excluded & set(present):
+                untouched.append(key)
+            elif (tables := self._precomputed(key, params, present)) is not None:
+                precomputed[key] = tables
+            else:
+                live.append(bench)
+        self.last_sources = {
+            "stored": len(untouched),
+            "precomputed": len(precomputed),
+            "live": len(live),
+        }
         cursors: queue.Queue = queue.Queue()
-        for _ in range(PARALLEL_READS):
+        for _ in range(min(PARALLEL_READS, len(live))):
             cursors.put(root.cursor())
         try:
             with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
-                for view in UNIONS:
-                    stored = self._plain(
-                        root,
-                        f"select benchmark_key, {', '.join(UNIONS[view])} from run_{view} "
-                        "semi join selected_runs using (run_id) "
-                        "where list_contains(?::varchar[], benchmark_key)",
-                        [untouched],
-                        runs_only,
-                    )
+                for index, source in enumerate(INPUTS):
+                    stored = self._plain(root, source.stored, [untouched], runs_only)
                     parts = [
                         stored,
+                        *(tables[index] for tables in precomputed.values()),
                         *pool.map(
-                            lambda bench, view=view: self._union_part(
+                            lambda bench, source=source: self._live_part(
                                 cursors,
                                 bench,
-                                view,
+                                source,
                                 params,
                                 elements.get(bench["benchmark_key"], []),
                             ),
-                            touched,
+                            live,
                         ),
                     ]
-                    rows = pa.concat_tables(parts, promote_options="permissive")
-                    name = f"all_{view}"
-                    session.cursor.register(f"{name}_rows", rows)
-                    session.cursor.execute(
-                        f"create or replace temp table {name} as select * from {name}_rows"
+                    rows = pa.concat_tables(
+                        [part.cast(stored.schema) for part in parts], promote_options="none"
                     )
-                    session.cursor.unregister(f"{name}_rows")
+                    session.cursor.register(source.name, rows)
         finally:
             while not cursors.empty():
                 cursors.get().close()
+
+    # -- single-element filters, precomputed -------------------------------------------------
+
+    def precompute_exclusions(self) -> int:
+        """Evaluate every benchmark under each of its single-element filters (see exclusions).
+
+        Runs benchmark by benchmark on the current version of the warehouse and stops when
+        it changes; sessions built meanwhile read the benchmarks not done yet live.
+
+        Returns
+        -------
+        int
+            How many benchmarks were evaluated.
+        """
+        version = self.version()
+        with self._connection(version) as root:
+            listing = self._plain(root, ELEMENTS_SQL, [], ScoringParams()).to_pylist()
+            schemas = {
+                row["benchmark_key"]: row["schema_name"]
+                for row in self._plain(
+                    root, "select benchmark_key, schema_name from benchmarks", [], ScoringParams()
+                ).to_pylist()
+            }
+        evaluated = 0
+        for row in sorted(listing, key=lambda r: r["n_predictions"]):
+            key, present = row["benchmark_key"], list(row["elements"] or [])
+            if key not in schemas or not present:
+                continue
+            if self.version() != version:
+                break
+            if row["n_predictions"] * len(present) > exclusions.MAX_SCENARIO_ROWS:
+                continue
+            with self._lock:
+                if key in self._exclusions:
+                    continue
+            with self._connection(version) as root:
+                if self._root_version != version:
+                    break
+                with self._lock:
+                    cursor = root.cursor()
+                try:
+                    results = exclusions.evaluate(cursor, key, schemas[key], present)
+                finally:
+                    cursor.close()
+                with self._lock:
+                    if self._exclusions_version != version:
+                        break
+                    self._exclusions[key] = results
+            evaluated += 1
+        return evaluated
+
+    def _start_precompute(self) -> None:
+        """Precompute the single-element filters of the version just opened, in the background."""
+
+        def work() -> None:
+            with contextlib.suppress(MlpegError, duckdb.Error):
+                self.precompute_exclusions()
+
+        thread = threading.Thread(target=work, name="mlpeg-exclusions", daemon=True)
+        thread.start()
 
     def _session(self, root: duckdb.DuckDBPyConnection, params: ScoringParams) -> _Session:
         key = params.data_key()
@@ -350,9 +483,11 @@ class AppStore:
                         self._materialise(root, session, params)
             except duckdb.Error as exc:  # fall back to the plain views on this session
                 session.error = exc
-                for name in ("all_points", "all_metrics", "metric_scores"):
-                    with contextlib.suppress(duckdb.Error):
-                        session.cursor.execute(f"drop table if exists temp.{name}")
+                for source in INPUTS:
+                    with contextlib.suppress(duckdb.Error, KeyError):
+                        session.cursor.unregister(source.name)
+                with contextlib.suppress(duckdb.Error):
+                    session.cursor.execute("drop table if exists temp.metric_scores")
             finally:
                 session.ready.set()
         session.ready.wait()

@@ -25,7 +25,12 @@ from mlpeg import catalog
 from mlpeg.errors import ConfigError
 
 #: Per-connection settings that change what the benchmark views return.
-_SELECTION_VARIABLES = ("mlpeg_run_ids", "mlpeg_as_of", "mlpeg_excluded_elements")
+_SELECTION_VARIABLES = (
+    "mlpeg_run_ids",
+    "mlpeg_as_of",
+    "mlpeg_excluded_elements",
+    "mlpeg_exclusion_scenarios",
+)
 
 POINT_COLUMNS = ["model_key", "system", "quantity", "pred", "ref", "unit", "state", "structure_id"]
 METRIC_COLUMNS = ["model_key", "metric_key", "value"]
@@ -147,11 +152,14 @@ def dispatching_view(view: str, columns: Sequence[str]) -> str:
     listed = ", ".join(["benchmark_key", *columns])
     stored = f"select {listed} from run_{view} semi join selected_runs using (run_id)"
     return f"""
--- grain: as all_{view}_live; stored per run unless an element filter (or mlpeg_live) is set
+-- grain: as all_{view}_live; stored per run unless an element filter (or exclusion
+-- scenarios, or mlpeg_live) is set
 create or replace view all_{view} as
 select * from query(
     case
-        when len(excluded_elements()) = 0 and not coalesce(getvariable('mlpeg_live'), false)
+        when len(excluded_elements()) = 0
+            and getvariable('mlpeg_exclusion_scenarios') is null
+            and not coalesce(getvariable('mlpeg_live'), false)
             then '{stored}'
         else 'select {listed} from all_{view}_live'
     end

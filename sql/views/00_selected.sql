@@ -23,17 +23,32 @@ ranked as (
 select * exclude (recency) from ranked where recency = 1;
 
 -- grain: one row per (model, benchmark, system, role) of the selected runs; `state` adds
--- 'filtered' for structures holding an element the user excluded
+-- 'filtered' for structures holding an element the user excluded.
+-- With `mlpeg_exclusion_scenarios` (VARCHAR[]) set, it holds instead one copy of every row
+-- per listed element, as if that element alone were excluded, under the model key
+-- '<model>' || chr(31) || '<element>': every view above then evaluates all those
+-- single-element filters in one pass (the app precomputes them this way).
 create or replace view benchmark_predictions as
+with scenarios as (
+    select unnest(
+        coalesce(getvariable('mlpeg_exclusion_scenarios')::varchar[], [null]::varchar[])
+    ) as scenario
+)
 select
-    predictions.* exclude (state),
+    predictions.* exclude (state, model_key),
+    case
+        when scenario is null then predictions.model_key
+        else predictions.model_key || chr(31) || scenario
+    end as model_key,
     structures.n_atoms,
     structures.elements,
     predictions.state as stored_state,
     case
         when list_has_any(structures.elements, excluded_elements()) then 'filtered'
+        when list_contains(structures.elements, scenario) then 'filtered'
         else predictions.state
     end as state,
 from predictions
 join selected_runs using (run_id)
-join structures using (structure_id);
+join structures using (structure_id)
+cross join scenarios;

@@ -28,17 +28,24 @@ from metric_definitions as definitions
 join benchmarks using (benchmark_key)
 left join metric_overrides as overrides using (benchmark_key, metric_key);
 
+-- grain: one row per (benchmark, model, state): how many points are in it (all the
+-- scoring needs of the points; the app supplies it precomputed for its element filters)
+create or replace view point_state_counts as
+select benchmark_key, model_key, state, count(*) as n_points,
+from all_points
+group by all;
+
 -- grain: one row per (model, benchmark): how many points are in each state
 create or replace view benchmark_coverage as
 select
     benchmark_key,
     model_key,
-    count(*) as n_points,
-    count(*) filter (where state = 'ok') as n_ok,
-    count(*) filter (where state = 'failed') as n_failed,
-    count(*) filter (where state = 'unsupported') as n_unsupported,
-    count(*) filter (where state = 'filtered') as n_filtered,
-from all_points
+    sum(n_points)::bigint as n_points,
+    coalesce(sum(n_points) filter (where state = 'ok'), 0)::bigint as n_ok,
+    coalesce(sum(n_points) filter (where state = 'failed'), 0)::bigint as n_failed,
+    coalesce(sum(n_points) filter (where state = 'unsupported'), 0)::bigint as n_unsupported,
+    coalesce(sum(n_points) filter (where state = 'filtered'), 0)::bigint as n_filtered,
+from point_state_counts
 group by all;
 
 -- grain: one row per model on the leaderboard (registered, not test-only, has a run)
