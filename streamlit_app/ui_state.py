@@ -120,6 +120,9 @@ def url_choice(widget, label: str, options: list, *, key: str, **kwargs):
 def weight_sliders(label: str, items: list[dict], *, key_field: str, prefix: str) -> None:
     """One slider per category or benchmark, three to a row, inside an expander.
 
+    The sliders are drawn only while the expander is open; their values persist when it
+    is closed (and across pages).
+
     Parameters
     ----------
     label
@@ -131,7 +134,10 @@ def weight_sliders(label: str, items: list[dict], *, key_field: str, prefix: str
     prefix
         Session-state prefix that :func:`params` reads the weights back from.
     """
-    with st.expander(label, expanded=False):
+    panel = st.expander(label, key=f"{prefix}panel", on_change="rerun")
+    if not panel.open:  # drawn only when opened: 18 sliders cost the browser ~0.1 s a rerun
+        return
+    with panel:
         columns = st.columns(3)
         for index, item in enumerate(items):
             key = prefix + item[key_field]

@@ -159,3 +159,21 @@ def test_new_data_drops_the_precomputed_filters(tmp_path, monkeypatch):
         assert store.last_sources["precomputed"] == 2
     finally:
         store.close()
+
+
+def test_background_precompute_fills_and_close_stops_it(warehouse):
+    store = AppStore(warehouse, precompute=True)
+    try:
+        store.prepare()  # opening the version starts the background work
+        thread = store._precompute_thread
+        assert thread is not None
+        thread.join(timeout=120)
+        params = ScoringParams(excluded_elements=("S",))
+        store.query("select * from leaderboard", (), params, scoring=True)
+        assert store.last_sources["precomputed"] == 1
+    finally:
+        store.close()
+    again = AppStore(warehouse, precompute=True)
+    again.prepare()
+    again.close()  # interrupts a precompute under way and waits for it
+    assert again._precompute_thread is None

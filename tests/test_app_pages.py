@@ -80,7 +80,16 @@ def test_summary_equals_the_leaderboard_view(app, warehouse):
     assert display.loc[model_b, "Toy category"] == "not run"  # a state, never a blank
 
 
+def test_weight_sliders_are_drawn_only_when_opened(app):
+    assert not app.slider  # closed: nothing drawn
+    app.session_state["cw::panel"] = True
+    run(app)
+    assert [s.key for s in app.slider] == ["cw::molecular_crystal", "cw::toy"]
+
+
 def test_category_weight_slider_rescore(app, warehouse):
+    app.session_state["cw::panel"] = True
+    run(app)
     run(app.slider(key="cw::toy").set_value(0.25))
     values, _ = shown(app)
     expected = view(
@@ -95,6 +104,7 @@ def test_category_weight_slider_rescore(app, warehouse):
 
 
 def test_preset_weights_categories(app):
+    app.session_state["cw::panel"] = True
     run(app.pills(key="weight_preset").set_value("Molecules"))
     assert app.slider(key="cw::molecular_crystal").value == 1.0
     assert app.slider(key="cw::toy").value == 0.0
@@ -149,6 +159,7 @@ def test_category_page(app, warehouse):
 
 def _open_benchmark(app: AppTest, key: str, metric: str | None = None) -> AppTest:
     app.switch_page("app_pages/benchmark.py")
+    app.session_state["thresholds_panel"] = True  # the editor is drawn only when open
     run(app)
     run(app.selectbox(key="benchmark").set_value(key))
     if metric is not None:

@@ -19,6 +19,18 @@ def test_score_colour_scale_ends_and_middle():
     assert ui_style.score_colour(0.5) == "#ffe082"
     assert ui_style.score_colour(1.0) == "#5cb87a"
     assert ui_style.score_colour(1.7) == ui_style.score_colour(1.0)  # clipped
+    # 5 % steps: 0.26 and 0.24 both draw as 0.25, half-way between red and yellow.
+    assert ui_style.score_colour(0.26) == ui_style.score_colour(0.24) == "#f8a676"
+    assert ui_style.score_colour(0.28) != ui_style.score_colour(0.26)
+
+
+def test_equal_colours_share_one_css_rule():
+    values = pd.DataFrame({"Model": list("abcd"), "Score": [0.81, 0.79, 0.8, 0.2]})
+    states = pd.DataFrame({"Score": ["ok"] * 4})
+    styler = ui_style.styled(values, states, coloured=["Score"])
+    styler._compute()  # as Streamlit does before reading the rules
+    rules = [rule for rule in styler._translate(False, False)["cellstyle"] if rule["props"]]
+    assert sorted(len(rule["selectors"]) for rule in rules) == [1, 3]
 
 
 def _table():

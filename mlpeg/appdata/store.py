@@ -39,10 +39,12 @@ query is served and flagged stale rather than failing the page.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import queue
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -103,6 +105,17 @@ select
 from benchmark_predictions
 group by benchmark_key
 """
+
+
+#: Every store of this process, closed at exit so no background query is cut off mid-way.
+_OPEN_STORES: weakref.WeakSet[AppStore] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_stores() -> None:
+    for store in list(_OPEN_STORES):
+        with contextlib.suppress(Exception):
+            store.close()
 
 
 @dataclass
@@ -167,6 +180,10 @@ class AppStore:
         self.precompute = precompute
         self._exclusions: dict[str, exclusions.ExclusionResults] = {}
         self._exclusions_version: tuple | None = None
+        self._stop = threading.Event()
+        self._precompute_thread: threading.Thread | None = None
+        self._precompute_cursor: duckdb.DuckDBPyConnection | None = None
+        _OPEN_STORES.add(self)
         #: Where the last materialised session read its benchmarks from (counts per source).
         self.last_sources: dict[str, int] = {}
         self._lock = threading.Condition(threading.RLock())
@@ -263,6 +280,7 @@ class AppStore:
 
     def close(self) -> None:
         """Close every connection and forget cached results (the next query reopens)."""
+        self._stop_precompute()
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
@@ -425,7 +443,7 @@ class AppStore:
             key, present = row["benchmark_key"], list(row["elements"] or [])
             if key not in schemas or not present:
                 continue
-            if self.version() != version:
+            if self._stop.is_set() or self.version() != version:
                 break
             if row["n_predictions"] * len(present) > exclusions.MAX_SCENARIO_ROWS:
                 continue
@@ -437,9 +455,12 @@ class AppStore:
                     break
                 with self._lock:
                     cursor = root.cursor()
+                    self._precompute_cursor = cursor
                 try:
                     results = exclusions.evaluate(cursor, key, schemas[key], present)
                 finally:
+                    with self._lock:
+                        self._precompute_cursor = None
                     cursor.close()
                 with self._lock:
                     if self._exclusions_version != version:
@@ -456,7 +477,22 @@ class AppStore:
                 self.precompute_exclusions()
 
         thread = threading.Thread(target=work, name="mlpeg-exclusions", daemon=True)
+        self._precompute_thread = thread
         thread.start()
+
+    def _stop_precompute(self) -> None:
+        """Interrupt a background precompute and wait for it to end."""
+        self._stop.set()
+        with self._lock:
+            cursor = self._precompute_cursor
+        if cursor is not None:
+            with contextlib.suppress(duckdb.Error):
+                cursor.interrupt()
+        thread = self._precompute_thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
+        self._precompute_thread = None
+        self._stop.clear()
 
     def _session(self, root: duckdb.DuckDBPyConnection, params: ScoringParams) -> _Session:
         key = params.data_key()

@@ -66,7 +66,10 @@ def threshold_editor(store, benchmark_key: str) -> None:
             for metric, default in zip(defaults["metric_key"], defaults[column], strict=True)
         ]
     base["level_of_theory"] = defaults["level_of_theory"]
-    with st.expander("Thresholds and weights", expanded=False):
+    panel = st.expander("Thresholds and weights", key="thresholds_panel", on_change="rerun")
+    if not panel.open:  # the editor is built only when it is opened
+        return
+    with panel:
         st.caption(
             "Score = clip((value − bad) / (good − bad), 0, 1). Edit good, bad or weight; every "
             "score is recomputed by the SQL views."
