@@ -35,9 +35,22 @@ def warehouse_path() -> Path:
     return default_warehouse()
 
 
+def _log_timing(label: str, seconds: float) -> None:
+    """Append one line to ``MLPEG_APP_TIMINGS`` (JSON lines), if it is set."""
+    target = os.environ.get("MLPEG_APP_TIMINGS")
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"run": label, "seconds": seconds}) + "\n")
+
+
 @st.cache_resource(show_spinner=False)
 def _store(path: str, materialise: bool) -> AppStore:
-    return AppStore(Path(path), materialise=materialise, precompute=materialise)
+    return AppStore(
+        Path(path),
+        materialise=materialise,
+        precompute=materialise,
+        on_precomputed=lambda _, seconds: _log_timing("precompute", seconds),
+    )
 
 
 def store() -> AppStore:
@@ -173,11 +186,8 @@ def timed_run(label: str) -> Iterator[None]:
         yield
     finally:
         _FULL_RUN.reset(token)
-        target = os.environ.get("MLPEG_APP_TIMINGS")
-        if target and outermost:
-            line = {"run": label, "seconds": time.perf_counter() - started}
-            with open(target, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(line) + "\n")
+        if outermost:
+            _log_timing(label, time.perf_counter() - started)
 
 
 def fragment(func: Callable[..., Any]) -> Callable[..., Any]:

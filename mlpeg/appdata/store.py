@@ -46,7 +46,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,6 +158,8 @@ class AppStore:
     precompute
         Evaluate every benchmark's single-element filters in the background whenever a new
         version of the warehouse is opened (see :mod:`mlpeg.appdata.exclusions`).
+    on_precomputed
+        Called with (benchmarks evaluated, seconds) when a background precompute ends.
     """
 
     def __init__(
@@ -170,6 +172,7 @@ class AppStore:
         sessions_per_version: int = 4,
         idle_close_s: float = 1.0,
         precompute: bool = False,
+        on_precomputed: Callable[[int, float], None] | None = None,
     ) -> None:
         self.path = Path(path)
         self.timeout_s = timeout_s
@@ -178,6 +181,7 @@ class AppStore:
         self.sessions_per_version = sessions_per_version
         self.idle_close_s = idle_close_s
         self.precompute = precompute
+        self.on_precomputed = on_precomputed
         self._exclusions: dict[str, exclusions.ExclusionResults] = {}
         self._exclusions_version: tuple | None = None
         self._stop = threading.Event()
@@ -473,8 +477,11 @@ class AppStore:
         """Precompute the single-element filters of the version just opened, in the background."""
 
         def work() -> None:
+            started = time.perf_counter()
             with contextlib.suppress(MlpegError, duckdb.Error):
-                self.precompute_exclusions()
+                evaluated = self.precompute_exclusions()
+                if self.on_precomputed is not None:
+                    self.on_precomputed(evaluated, time.perf_counter() - started)
 
         thread = threading.Thread(target=work, name="mlpeg-exclusions", daemon=True)
         self._precompute_thread = thread

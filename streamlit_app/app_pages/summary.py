@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 import ui_state
 import ui_style
@@ -83,9 +84,7 @@ def leaderboard_section(categories: list[dict]) -> None:
         },
     )
     ui_style.legend()
-    export = values.copy()
-    for column in states.columns:
-        export[f"{column} state"] = states[column]
+    export = pd.concat([values, states.add_suffix(" state")], axis=1)
     st.download_button(
         "Download CSV",
         export.to_csv(index=False).encode(),
