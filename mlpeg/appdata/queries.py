@@ -212,23 +212,6 @@ def points(
     return store.query(sql, (quantity, quantity, model_key, model_key), params).table
 
 
-def point(
-    store: AppStore,
-    params: ScoringParams,
-    benchmark: BenchmarkInfo,
-    *,
-    model_key: str,
-    system: str,
-    quantity: str | None = None,
-) -> dict | None:
-    """Return one point (every column of the benchmark's ``points`` view) or ``None``."""
-    rows = points(store, params, benchmark, quantity=quantity, model_key=model_key).to_pylist()
-    for row in rows:
-        if row["system"] == system:
-            return row
-    return None
-
-
 STRUCTURE_SQL = """
 select structure_id, numbers, positions, cell, pbc, info, n_atoms, elements,
 from structures
@@ -238,7 +221,8 @@ where structure_id = ?
 FRAMES_SQL = """
 with prediction as (
     select frame_ids
-    from benchmark_predictions
+    from predictions
+    semi join selected_runs using (run_id)
     where benchmark_key = ? and model_key = ? and structure_id = ?
     limit 1
 ),
@@ -268,7 +252,8 @@ def frames(
     Relaxations, trajectories and NEBs store their frames as ``predictions.frame_ids``; a
     single point has none.
     """
-    table = store.query(FRAMES_SQL, (benchmark_key, model_key, structure_id), params).table
+    runs = ScoringParams(as_of=params.as_of, run_ids=params.run_ids)  # the filter is moot
+    table = store.query(FRAMES_SQL, (benchmark_key, model_key, structure_id), runs).table
     return table.to_pylist()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
 import ui_state
@@ -281,6 +283,15 @@ def scatter(store, params, benchmark, metric: dict) -> pd.DataFrame:
     return points
 
 
+def _point_row(points: pd.DataFrame, model: str, system: str) -> dict:
+    """Return one point of the scatter's rows as a dict, missing numbers as ``None``."""
+    match = points[(points["model_key"] == model) & (points["system"] == system)]
+    return {
+        column: None if isinstance(value, float) and math.isnan(value) else value
+        for column, value in match.iloc[0].items()
+    }
+
+
 def inspect(store, params, benchmark, metric: dict, points: pd.DataFrame) -> None:
     """Show a chosen point: its numbers and its structure (frames animated) in 3D."""
     st.subheader("Structure")
@@ -294,12 +305,7 @@ def inspect(store, params, benchmark, metric: dict, points: pd.DataFrame) -> Non
         if st.session_state.get("inspect_system") not in systems:
             st.session_state["inspect_system"] = systems[0]
         system = st.selectbox("System", systems, key="inspect_system")
-        row = queries.point(
-            store, params, benchmark, model_key=model, system=system, quantity=metric["quantity"]
-        )
-        if row is None:
-            st.info("No such point.")
-            return
+        row = _point_row(points, model, system)
         error = None if row["pred"] is None or row["ref"] is None else row["pred"] - row["ref"]
         details = {
             "system": row["system"],
