@@ -160,7 +160,10 @@ def styled(
 
         return show
 
-    return shown.style.apply(lambda _: styles, axis=None).format(
+    # A one-letter uuid keeps every cell's CSS selector short: the grid scans the whole
+    # stylesheet once per drawn cell, so its length is paid on every redraw.
+    styler = Styler(shown, uuid="s", uuid_len=1, cell_ids=False)
+    return styler.apply(lambda _: styles, axis=None).format(
         {column: formatter(column) for column in columns}
     )
 
