@@ -249,3 +249,47 @@ def test_declared_checks_hold(eos):
     con, _ = eos
     for key in ("elemental_eos", "lattice_constants"):
         assert assert_declared_checks(con, key) > 0, key
+
+
+def test_single_element_filters_in_one_pass_match_the_views(eos):
+    """The app evaluates every single-element filter of a benchmark in one pass (exclusion
+    scenarios); on the Δ-test and LC10 they must give what the views give with that element
+    excluded. Δ comes from near-cancelling curves, so a different summation order moves it
+    in the 8th digit: compared to 1e-6 relative."""
+    from mlpeg.appdata import exclusions
+    from mlpeg.appdata.params import ScoringParams, apply
+
+    con, _ = eos
+    for key in ("elemental_eos", "lattice_constants"):
+        elements = con.execute(
+            "select list_sort(list_distinct(flatten(list(elements)))) from benchmark_predictions "
+            "where benchmark_key = ?",
+            [key],
+        ).fetchall()[0][0]
+        assert len(elements) >= 10
+        results = exclusions.evaluate(con, key, key, elements)
+        for element in elements:
+            metrics, states = results.for_element(element)
+            apply(con, ScoringParams(excluded_elements=(element,)))
+            live = dict(
+                ((model, metric), value)
+                for model, metric, value in con.execute(
+                    f"select model_key, metric_key, value from {key}.metrics"
+                ).fetchall()
+            )
+            live_states = sorted(
+                con.execute(
+                    f"select model_key, state, count(*) from {key}.points group by all"
+                ).fetchall()
+            )
+            apply(con, ScoringParams())
+            shown = {(r["model_key"], r["metric_key"]): r["value"] for r in metrics.to_pylist()}
+            assert shown.keys() == live.keys(), (key, element)
+            for metric, value in live.items():
+                if value is None:  # every point of the metric filtered out
+                    assert shown[metric] is None, (key, element, metric)
+                else:
+                    assert shown[metric] == pytest.approx(value, rel=1e-6, abs=1e-12), metric
+            assert live_states == sorted(
+                (r["model_key"], r["state"], r["n_points"]) for r in states.to_pylist()
+            )
