@@ -6,6 +6,7 @@ without a score always says why (never a blank).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Mapping
@@ -39,7 +40,12 @@ COLOUR_STEPS = 20
 
 def score_colour(score: float) -> str:
     """Return the background colour of a 0–1 score (red → yellow → green, in 5 % steps)."""
-    score = round(min(1.0, max(0.0, score)) * COLOUR_STEPS) / COLOUR_STEPS
+    return _step_colour(round(min(1.0, max(0.0, score)) * COLOUR_STEPS))
+
+
+@functools.cache
+def _step_colour(step: int) -> str:
+    score = step / COLOUR_STEPS
     for (low, low_rgb), (high, high_rgb) in itertools.pairwise(_STOPS):
         if score <= high:
             t = (score - low) / (high - low)
@@ -197,3 +203,9 @@ def leaderboard_frame(
         values[title] = table[key].to_numpy()
         states[title] = table[f"{key}__state"].to_numpy()
     return pd.DataFrame(values), pd.DataFrame(states)
+
+
+def table_csv(values: pd.DataFrame, states: pd.DataFrame) -> bytes:
+    """Return a table as CSV: its values, then each column's states as ``<column> state``."""
+    export = pd.concat([values, states.add_suffix(" state")], axis=1)
+    return export.to_csv(index=False).encode()

@@ -73,3 +73,10 @@ def test_sentinels_stay_where_the_browser_grid_shows_their_labels():
     # text, which showed "-1e+300" instead of "not run" (seen in a browser screenshot).
     assert all(1e12 < value < 2**53 for value in ui_style.SENTINELS.values())
     assert len(set(ui_style.SENTINELS.values())) == len(ui_style.SENTINELS)
+
+
+def test_table_csv_has_values_then_states():
+    values = pd.DataFrame({"Model": ["a", "b"], "Overall": [0.5, None]})
+    states = pd.DataFrame({"Overall": ["ok", "not_run"]})
+    lines = ui_style.table_csv(values, states).decode().splitlines()
+    assert lines == ["Model,Overall,Overall state", "a,0.5,ok", "b,,not_run"]

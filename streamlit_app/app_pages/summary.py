@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 import ui_state
 import ui_style
@@ -84,10 +83,9 @@ def leaderboard_section(categories: list[dict]) -> None:
         },
     )
     ui_style.legend()
-    export = pd.concat([values, states.add_suffix(" state")], axis=1)
     st.download_button(
         "Download CSV",
-        export.to_csv(index=False).encode(),
+        lambda: ui_style.table_csv(values, states),  # made on click, not on every rerun
         file_name="mlpeg-leaderboard.csv",
         mime="text/csv",
         on_click="ignore",
