@@ -111,6 +111,23 @@ def test_parity_scatter_one_clickable_trace_per_model():
     assert figure.data[2].customdata[0][1] == "s0"
 
 
+def test_parity_legend_only_for_a_readable_number_of_models():
+    def frame(n_models: int) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "model_key": [f"m{i:02d}" for i in range(n_models)],
+                "system": "s",
+                "pred": 1.0,
+                "ref": 1.1,
+                "state": "ok",
+            }
+        )
+
+    limit = figures.LEGEND_MAX_MODELS
+    assert figures.parity_figure(frame(limit), unit="eV").layout.showlegend is True
+    assert figures.parity_figure(frame(limit + 1), unit="eV").layout.showlegend is False
+
+
 def test_parity_becomes_a_density_plot_with_clickable_outliers():
     points = _points(figures.DENSITY_THRESHOLD + 1)
     figure = figures.parity_figure(points, unit="eV")

@@ -18,6 +18,9 @@ from mlpeg.appdata.periodic import table as periodic_table
 DENSITY_THRESHOLD = 2000
 #: How many of the largest errors stay clickable on a density plot.
 OUTLIERS_SHOWN = 300
+#: Above this many models the legend is left out: 50 entries bury the plot and slow its
+#: drawing; the hover text names each point's model, and the page can show one model.
+LEGEND_MAX_MODELS = 15
 
 _HOVER = (
     "<b>%{customdata[1]}</b><br>model: %{customdata[0]}<br>"
@@ -122,6 +125,7 @@ def parity_figure(points: pd.DataFrame, *, unit: str, title: str = "") -> go.Fig
         "height": 600,
         "margin": {"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
         "legend": {"orientation": "h", "y": -0.15},
+        "showlegend": len(shown) <= LEGEND_MAX_MODELS,
         "clickmode": "event+select",
         "dragmode": "zoom",
     }
