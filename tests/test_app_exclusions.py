@@ -6,6 +6,9 @@ with that one element excluded, and sessions built from them must equal the plai
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pyarrow as pa
 import pytest
 from app_helpers import EV, app_warehouse, h2_molecule
@@ -173,7 +176,57 @@ def test_background_precompute_fills_and_close_stops_it(warehouse):
         assert store.last_sources["precomputed"] == 1
     finally:
         store.close()
-    again = AppStore(warehouse, precompute=True)
-    again.prepare()
-    again.close()  # interrupts a precompute under way and waits for it
-    assert again._precompute_thread is None
+
+
+def test_close_interrupts_a_running_precompute_and_reopening_restarts_it(warehouse, monkeypatch):
+    started = threading.Event()
+    real_evaluate = exclusions.evaluate
+
+    def endless(cursor, *args):  # a query that would run for many minutes
+        started.set()
+        cursor.execute("select count(*) from range(1000000000000)").fetchall()
+
+    monkeypatch.setattr(exclusions, "evaluate", endless)
+    store = AppStore(warehouse, precompute=True)
+    store.prepare()
+    assert started.wait(timeout=60)
+    began = time.monotonic()
+    store.close()
+    assert time.monotonic() - began < 20  # interrupted, not waited out
+    assert store._precompute_thread is None
+    monkeypatch.setattr(exclusions, "evaluate", real_evaluate)
+    try:
+        store.prepare()  # the cut-short version is precomputed again
+        store._precompute_thread.join(timeout=120)
+        store.query(
+            "select * from leaderboard",
+            (),
+            ScoringParams(excluded_elements=("S",)),
+            scoring=True,
+        )
+        assert store.last_sources["precomputed"] == 1
+    finally:
+        store.close()
+
+
+def test_a_benchmark_whose_views_fail_is_skipped_not_the_rest(warehouse, monkeypatch):
+    real_evaluate = exclusions.evaluate
+
+    def failing_x23(cursor, benchmark_key, *args):
+        if benchmark_key == "X23":
+            cursor.execute("select * from no_such_table")
+        return real_evaluate(cursor, benchmark_key, *args)
+
+    monkeypatch.setattr(exclusions, "evaluate", failing_x23)
+    store = AppStore(warehouse)
+    try:
+        assert store.precompute_exclusions() == 1  # TOY done, X23 left to the live path
+        store.query(
+            "select * from leaderboard",
+            (),
+            ScoringParams(excluded_elements=("H",)),
+            scoring=True,
+        )
+        assert store.last_sources == {"stored": 0, "precomputed": 1, "live": 1}
+    finally:
+        store.close()

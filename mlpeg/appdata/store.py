@@ -337,8 +337,11 @@ class AppStore:
             self._parts[key] = table
         return table
 
-    def _elements(self, root: duckdb.DuckDBPyConnection, runs: ScoringParams) -> dict:
-        """Return each benchmark's elements in the selected runs (cached per version)."""
+    def _element_listing(self, root: duckdb.DuckDBPyConnection, runs: ScoringParams) -> list:
+        """Return each benchmark's elements and prediction count in the selected runs.
+
+        Cached per version: sessions with an element filter and the precompute share it.
+        """
         key = ("elements", runs.as_of, runs.run_ids)
         with self._lock:
             cached = self._parts.get(key)
@@ -346,7 +349,11 @@ class AppStore:
             cached = self._plain(root, ELEMENTS_SQL, [], runs)
             with self._lock:
                 self._parts[key] = cached
-        return {row["benchmark_key"]: row["elements"] for row in cached.to_pylist()}
+        return cached.to_pylist()
+
+    def _elements(self, root: duckdb.DuckDBPyConnection, runs: ScoringParams) -> dict:
+        """Return each benchmark's elements in the selected runs."""
+        return {row["benchmark_key"]: row["elements"] for row in self._element_listing(root, runs)}
 
     def _precomputed(
         self, benchmark_key: str, params: ScoringParams, present: list[str]
@@ -435,7 +442,7 @@ class AppStore:
         """
         version = self.version()
         with self._connection(version) as root:
-            listing = self._plain(root, ELEMENTS_SQL, [], ScoringParams()).to_pylist()
+            listing = self._element_listing(root, ScoringParams())
             schemas = {
                 row["benchmark_key"]: row["schema_name"]
                 for row in self._plain(
@@ -462,6 +469,10 @@ class AppStore:
                     self._precompute_cursor = cursor
                 try:
                     results = exclusions.evaluate(cursor, key, schemas[key], present)
+                except duckdb.Error:
+                    if self._stop.is_set():
+                        break
+                    continue  # its views fail: a filter reads it live and says why there
                 finally:
                     with self._lock:
                         self._precompute_cursor = None
@@ -496,8 +507,10 @@ class AppStore:
             with contextlib.suppress(duckdb.Error):
                 cursor.interrupt()
         thread = self._precompute_thread
-        if thread is not None and thread is not threading.current_thread():
+        if thread is not None and thread.is_alive() and thread is not threading.current_thread():
             thread.join(timeout=30)
+            with self._lock:  # cut short: the next open of this version starts it again
+                self._exclusions_version = None
         self._precompute_thread = None
         self._stop.clear()
 
