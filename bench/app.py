@@ -33,6 +33,7 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import plotly.graph_objects as go
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -43,7 +44,7 @@ sys.path.insert(0, str(HERE))
 import app_warehouse  # noqa: E402
 
 from mlpeg import catalog  # noqa: E402
-from mlpeg.appdata import queries  # noqa: E402
+from mlpeg.appdata import figures, queries  # noqa: E402
 from mlpeg.appdata.params import MetricOverride, ScoringParams  # noqa: E402
 from mlpeg.appdata.store import AppStore  # noqa: E402
 from mlpeg.models import registry  # noqa: E402
@@ -158,6 +159,39 @@ def query_layer(warehouse: Path, *, baseline: bool) -> list[Measurement]:
     seconds, _ = timed(lambda: page_benchmark("X23"))
     out.append(
         Measurement("open benchmark X23 (table, definitions, points)", seconds, INTERACTION_S)
+    )
+    x23_points = queries.points(store, default, queries.benchmark_info(store, "X23")).to_pandas()
+    layout = figures.parity_figure(x23_points, unit="eV").to_dict()["layout"]
+
+    def former_build() -> go.Figure:
+        """The figure as the app built it before: a go.Scatter per model from pandas columns."""
+        built = go.Figure(layout=layout)
+        ok = x23_points[x23_points["state"] == "ok"]
+        for model, group in ok.groupby("model_key"):
+            built.add_trace(
+                go.Scatter(
+                    x=group["ref"],
+                    y=group["pred"],
+                    mode="markers",
+                    name=model,
+                    customdata=figures._marker_data(group),
+                    hovertemplate=figures._HOVER,
+                    marker={"size": 8, "opacity": 0.85, "line": {"width": 0.5, "color": "white"}},
+                )
+            )
+        return built
+
+    former_build()  # both timed warm: Plotly imports its validators on first use
+    seconds, _ = timed(lambda: figures.parity_figure(x23_points, unit="eV"))
+    checked_s, _ = timed(former_build)
+    out.append(
+        Measurement(
+            f"parity figure, X23, {x23_points['model_key'].nunique()} models",
+            seconds,
+            INTERACTION_S,
+            baseline_s=checked_s,
+            note="baseline: a go.Scatter per model from pandas columns (the former build)",
+        )
     )
     seconds, _ = timed(lambda: page_benchmark(big.key))
     out.append(Measurement(f"open benchmark {big.key} (100,000 points)", seconds, INTERACTION_S))

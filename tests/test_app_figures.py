@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -138,19 +136,6 @@ def test_parity_becomes_a_density_plot_with_clickable_outliers():
     assert min(abs(np.asarray(outliers.y) - np.asarray(outliers.x))) == pytest.approx(
         errors.nlargest(figures.OUTLIERS_SHOWN).min()
     )
-
-
-@pytest.mark.parametrize("n_points", [10, figures.DENSITY_THRESHOLD + 1])
-def test_parity_figure_passes_plotly_validation(n_points):
-    """The figure is built unchecked for speed; Plotly's full check must accept it as is."""
-    import plotly.graph_objects as go
-    import plotly.io as pio
-
-    points = _points(n_points)
-    points.loc[0, "state"] = "filtered"
-    fast = figures.parity_figure(points, unit="eV", title="T")
-    checked = go.Figure(fast.to_dict())  # validates every property; raises on a bad one
-    assert json.loads(pio.to_json(checked)) == json.loads(pio.to_json(fast, validate=False))
 
 
 def test_periodic_figure_colours_excluded_elements():
