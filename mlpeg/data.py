@@ -3,20 +3,26 @@
 Every file is named by ``<owner>/<repo>/<commit>/<path>``, the path of its raw copy on
 GitHub. It is fetched once, checked against its sha256 and kept in the cache
 (``MLPEG_CACHE``, default ``~/.cache/mlpeg``). When ``MLPEG_DATA_MIRROR`` is set, the same
-relative path is read from that folder instead of the network. A file whose checksum does
-not match is never cached, and a partial download never reaches its final name.
+relative path is read from that folder instead of the network; sources with thousands of
+files are mirrored as one uncompressed tar per commit (``<owner>/<repo>/<commit>.tar``, members
+named by their path in the repository), read when the raw file is not there. Each tar's
+member index is read once per process and kept open, so fetching thousands of members does
+not reopen it. A file whose checksum does not match is never cached, and a partial
+download never reaches its final name.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import shutil
+import tarfile
 import tempfile
+import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlpeg.errors import DataError
@@ -49,6 +55,11 @@ class RemoteFile:
         return f"{self.owner}/{self.repo}/{self.commit}/{self.path}"
 
     @property
+    def tar_relpath(self) -> str:
+        """Path of the commit's tar inside a mirror: ``owner/repo/commit.tar``."""
+        return f"{self.owner}/{self.repo}/{self.commit}.tar"
+
+    @property
     def url(self) -> str:
         """Public download address of the raw file."""
         return RAW_URL.format(owner=self.owner, repo=self.repo, commit=self.commit, path=self.path)
@@ -77,7 +88,8 @@ def read_manifest(path: Path) -> dict[str, RemoteFile]:
     Parameters
     ----------
     path
-        The manifest file.
+        The manifest file; a name ending in ``.gz`` is read through gzip (manifests of
+        sources with thousands of files).
 
     Returns
     -------
@@ -86,9 +98,11 @@ def read_manifest(path: Path) -> dict[str, RemoteFile]:
     """
     files: dict[str, RemoteFile] = {}
     try:
-        lines = path.read_text().splitlines()
-    except OSError as exc:
-        raise DataError(f"Cannot read data manifest {path}: {exc.strerror}.") from exc
+        raw = path.read_bytes()
+        lines = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode().splitlines()
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise DataError(f"Cannot read data manifest {path}: {reason}.") from exc
     for lineno, line in enumerate(lines, start=1):
         if not line.strip() or line.startswith("#"):
             continue
@@ -105,6 +119,85 @@ def _mirror_root() -> Path | None:
     return Path(mirror) if mirror else None
 
 
+@dataclass
+class _TarIndex:
+    """An open mirror tar and its members by name, read once per process."""
+
+    path: Path
+    handle: tarfile.TarFile
+    members: dict[str, tarfile.TarInfo]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_TARS: dict[Path, _TarIndex] = {}
+_TARS_LOCK = threading.Lock()
+
+
+def _corrupt(path: Path, exc: BaseException) -> DataError:
+    return DataError(f"The mirror tar {path} is corrupt or truncated ({exc}); replace it.")
+
+
+def _tar_index(path: Path) -> _TarIndex:
+    """Return the member index of the tar at ``path``, opening and scanning it once."""
+    with _TARS_LOCK:
+        index = _TARS.get(path)
+        if index is None:
+            try:
+                handle = tarfile.open(path, mode="r:")  # noqa: SIM115 (kept open: the index)
+                members = {
+                    member.name.removeprefix("./"): member
+                    for member in handle.getmembers()
+                    if member.isfile()
+                }
+            except (tarfile.TarError, EOFError, OSError) as exc:
+                raise _corrupt(path, exc) from exc
+            index = _TARS[path] = _TarIndex(path, handle, members)
+        return index
+
+
+def _copy_from_mirror(remote: RemoteFile, mirror: Path, tmp: Path) -> None:
+    """Copy ``remote`` from the mirror's raw path, or else from its commit's tar."""
+    source = mirror / remote.relpath
+    if source.is_file():
+        shutil.copyfile(source, tmp)
+        return
+    tar_path = mirror / remote.tar_relpath
+    if not tar_path.is_file():
+        raise DataError(
+            f"{remote.relpath} is not in the data mirror {mirror} (MLPEG_DATA_MIRROR), "
+            f"neither as a file nor in {remote.tar_relpath}."
+        )
+    index = _tar_index(tar_path)
+    member = index.members.get(remote.path)
+    if member is None:
+        raise DataError(f"{remote.path} is not a member of the mirror tar {tar_path}.")
+    with index.lock:
+        try:
+            extracted = index.handle.extractfile(member)
+            if extracted is None:
+                raise DataError(f"{remote.path} in {tar_path} is not a regular file.")
+            with extracted, open(tmp, "wb") as out:
+                shutil.copyfileobj(extracted, out)
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            raise _corrupt(tar_path, exc) from exc
+    if tmp.stat().st_size != member.size:
+        raise _corrupt(tar_path, EOFError(f"{remote.path} ends early"))
+
+
+def _download(remote: RemoteFile, tmp: Path) -> None:
+    try:
+        with (
+            urllib.request.urlopen(remote.url, timeout=60) as response,
+            open(tmp, "wb") as out,
+        ):
+            shutil.copyfileobj(response, out)
+    except (urllib.error.URLError, OSError) as exc:
+        raise DataError(
+            f"Cannot download {remote.url} ({exc}); set MLPEG_DATA_MIRROR to a local "
+            "mirror on machines without internet."
+        ) from exc
+
+
 def _copy_in(remote: RemoteFile, target: Path) -> None:
     """Copy or download ``remote`` to ``target`` through a temporary file and verify it."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -114,24 +207,9 @@ def _copy_in(remote: RemoteFile, target: Path) -> None:
     try:
         mirror = _mirror_root()
         if mirror is not None:
-            source = mirror / remote.relpath
-            if not source.is_file():
-                raise DataError(
-                    f"{remote.relpath} is not in the data mirror {mirror} (MLPEG_DATA_MIRROR)."
-                )
-            shutil.copyfile(source, tmp)
+            _copy_from_mirror(remote, mirror, tmp)
         else:
-            try:
-                with (
-                    urllib.request.urlopen(remote.url, timeout=60) as response,
-                    open(tmp, "wb") as out,
-                ):
-                    shutil.copyfileobj(response, out)
-            except (urllib.error.URLError, OSError) as exc:
-                raise DataError(
-                    f"Cannot download {remote.url} ({exc}); set MLPEG_DATA_MIRROR to a local "
-                    "mirror on machines without internet."
-                ) from exc
+            _download(remote, tmp)
         actual = sha256_of(tmp)
         if actual != remote.sha256:
             raise DataError(
@@ -166,8 +244,3 @@ def fetch(remote: RemoteFile) -> Path:
         return target
     _copy_in(remote, target)
     return target
-
-
-def fetch_all(remotes: Iterable[RemoteFile]) -> dict[str, Path]:
-    """Fetch several files; return local paths keyed by repository path."""
-    return {remote.path: fetch(remote) for remote in remotes}

@@ -134,3 +134,119 @@ data.fetch(data.RemoteFile("o", "r", "c", "f.txt", {data.hashlib.sha256(payload)
     assert result.returncode == 9, result.stderr
     files = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
     assert files and all(p.name.startswith(".partial-") for p in files)  # only the temporary
+
+
+# --- the commit tars of sources with thousands of files --------------------------------
+
+NCIATLAS = "Honza-R/NCIAtlas/9fa8296f2fb04ed0751bf099fa454735f85d025a"
+D1200_TABLE = "tables/NCIA_D1200/NCIA_D1200_benchmark.txt"
+
+
+def make_tar_mirror(root: Path, files: dict[str, bytes]) -> Path:
+    """Write ``files`` as members of ``owner/repo/commit.tar`` under ``root``."""
+    import tarfile
+
+    tar_path = root / "owner" / "repo" / "c0ffee.tar"
+    tar_path.parent.mkdir(parents=True)
+    with tarfile.open(tar_path, "w") as tar:
+        for name, payload in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    return tar_path
+
+
+def remote_for(path: str, payload: bytes) -> data.RemoteFile:
+    import hashlib
+
+    return data.RemoteFile("owner", "repo", "c0ffee", path, hashlib.sha256(payload).hexdigest())
+
+
+@pytest.fixture
+def tar_mirror(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLPEG_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("MLPEG_DATA_MIRROR", str(tmp_path / "mirror"))
+    monkeypatch.setattr(data, "_TARS", {})
+    return tmp_path / "mirror"
+
+
+def test_real_mirror_tar_member_is_read_and_verified(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLPEG_CACHE", str(tmp_path / "cache"))
+    tar = Path(os.environ["MLPEG_DATA_MIRROR"]) / f"{NCIATLAS}.tar"
+    if not tar.is_file():
+        pytest.skip("the NCIAtlas tar is not in this data mirror")
+    import hashlib
+    import tarfile
+
+    with tarfile.open(tar) as handle:
+        payload = handle.extractfile(D1200_TABLE).read()
+    remote = data.RemoteFile.from_relpath(
+        f"{NCIATLAS}/{D1200_TABLE}", hashlib.sha256(payload).hexdigest()
+    )
+    local = data.fetch(remote)
+    assert local == tmp_path / "cache" / NCIATLAS / D1200_TABLE
+    rows = [line.split() for line in local.read_text().splitlines()[2:]]
+    # The first dimer of the set, by the table's own first row: CCSD(T)/CBS, kcal/mol.
+    assert rows[0] == ["1.01.01_100", "-0.090"]
+
+
+def test_raw_file_wins_over_the_tar(tar_mirror):
+    make_tar_mirror(tar_mirror, {"a.txt": b"from the tar\n"})
+    raw = tar_mirror / "owner" / "repo" / "c0ffee" / "a.txt"
+    raw.parent.mkdir(parents=True)
+    raw.write_bytes(b"raw copy\n")
+    assert data.fetch(remote_for("a.txt", b"raw copy\n")).read_bytes() == b"raw copy\n"
+
+
+def test_many_members_open_the_tar_once(tar_mirror, monkeypatch):
+    import tarfile
+
+    files = {f"geometries/m{i:03d}.xyz": f"{i}\n".encode() for i in range(50)}
+    make_tar_mirror(tar_mirror, files)
+    opened = []
+    real_open = tarfile.open
+    monkeypatch.setattr(tarfile, "open", lambda *a, **k: opened.append(a) or real_open(*a, **k))
+    for name, payload in files.items():
+        assert data.fetch(remote_for(name, payload)).read_bytes() == payload
+    assert len(opened) == 1
+
+
+def test_tar_member_with_wrong_checksum_is_not_cached(tar_mirror, tmp_path):
+    make_tar_mirror(tar_mirror, {"a.txt": b"changed\n"})
+    with pytest.raises(DataError, match=r"Checksum mismatch for owner/repo/c0ffee/a\.txt"):
+        data.fetch(remote_for("a.txt", b"original\n"))
+    assert not (tmp_path / "cache" / "owner" / "repo" / "c0ffee" / "a.txt").exists()
+
+
+def test_missing_tar_member_names_the_tar(tar_mirror):
+    make_tar_mirror(tar_mirror, {"a.txt": b"a\n"})
+    with pytest.raises(DataError, match=r"b\.txt is not a member of the mirror tar .*c0ffee\.tar"):
+        data.fetch(remote_for("b.txt", b"b\n"))
+
+
+def test_truncated_tar_is_one_clear_error(tar_mirror, tmp_path):
+    payload = bytes(range(256)) * 64
+    tar_path = make_tar_mirror(tar_mirror, {"first.bin": b"x" * 10, "big.bin": payload})
+    # Cut the archive inside big.bin's data: its header survives, its bytes do not.
+    tar_path.write_bytes(tar_path.read_bytes()[: 512 * 4 + 4000])
+    with pytest.raises(DataError, match=r"mirror tar .*c0ffee\.tar is corrupt or truncated"):
+        data.fetch(remote_for("big.bin", payload))
+    assert not list((tmp_path / "cache").rglob("big.bin"))
+
+
+def test_garbage_tar_is_one_clear_error(tar_mirror):
+    tar_path = tar_mirror / "owner" / "repo" / "c0ffee.tar"
+    tar_path.parent.mkdir(parents=True)
+    tar_path.write_bytes(b"this is not a tar archive at all" * 40)
+    with pytest.raises(DataError, match=r"mirror tar .*c0ffee\.tar is corrupt or truncated"):
+        data.fetch(remote_for("a.txt", b"a\n"))
+
+
+def test_gzipped_manifest_is_read(tmp_path):
+    import gzip
+
+    line = f"{'a' * 64}  owner/repo/c0ffee/geometries/m001.xyz\n"
+    manifest = tmp_path / "data.sha256.gz"
+    manifest.write_bytes(gzip.compress(line.encode()))
+    files = data.read_manifest(manifest)
+    assert files["geometries/m001.xyz"].sha256 == "a" * 64
