@@ -106,6 +106,7 @@ class Benchmark:
     structures: int | None = None
     doi: str = ""
     docs: str = ""
+    notes: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     checks: tuple[dict[str, Any], ...] = ()
 
