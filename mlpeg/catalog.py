@@ -103,6 +103,7 @@ class Benchmark:
     folder: Path
     metrics: tuple[Metric, ...]
     dispersion: str = "none"
+    kind: str = "custom"
     structures: int | None = None
     doi: str = ""
     docs: str = ""

@@ -360,18 +360,28 @@ class OutputFormat(StrEnum):
 
 @app.command("sql")
 def sql(
-    query: Annotated[str, typer.Argument(help="SQL to run on the warehouse.")],
+    query: Annotated[str | None, typer.Argument(help="SQL to run on the warehouse.")] = None,
+    explain: Annotated[
+        str | None,
+        typer.Option(help="Say which step of sql/manifest.yml builds this view and what it reads."),
+    ] = None,
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
     format_: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TABLE,
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
     write: Annotated[bool, typer.Option(help="Open read-write (default read-only).")] = False,
 ) -> None:
-    """Run SQL on the warehouse, read-only unless --write."""
+    """Run SQL on the warehouse, read-only unless --write; or --explain a view."""
     import duckdb
     import polars as pl
 
     from mlpeg.render import arrow_table
     from mlpeg.warehouse.connect import reader, writer
+
+    if explain is not None:
+        _explain(warehouse, explain)
+        return
+    if query is None:
+        raise MlpegError("Give a SQL query, or --explain VIEW.")
 
     n_refreshed = 0
     with writer(warehouse) if write else reader(warehouse) as con:
@@ -408,6 +418,23 @@ def sql(
     else:
         text = frame.write_json()
         output.write_text(text) if output else sys.stdout.write(text + "\n")
+
+
+def _explain(warehouse: Path, name: str) -> None:
+    from rich.table import Table
+
+    from mlpeg.warehouse.connect import reader
+    from mlpeg.warehouse.sqlgraph import explain
+
+    with reader(warehouse) as con:
+        found = explain(con, name)
+    step = f"step {found.step.position}, {found.step.label}" if found.step else "no step"
+    console.print(f"[bold]{found.name}[/] ({found.kind}): {step}")
+    console.print(f"  from {found.source}")
+    table = Table("reads", "built by", box=None, pad_edge=False)
+    for referenced, built_by in found.reads:
+        table.add_row(referenced, built_by)
+    console.print(table if found.reads else "  reads nothing the warehouse builds")
 
 
 def _show_leaderboard(warehouse: Path, category: str | None) -> None:

@@ -23,6 +23,7 @@ import duckdb
 
 from mlpeg import catalog
 from mlpeg.errors import ConfigError
+from mlpeg.warehouse.sqlgraph import METRIC_COLUMNS, POINT_COLUMNS
 
 #: Per-connection settings that change what the benchmark views return.
 _SELECTION_VARIABLES = (
@@ -31,9 +32,6 @@ _SELECTION_VARIABLES = (
     "mlpeg_excluded_elements",
     "mlpeg_exclusion_scenarios",
 )
-
-POINT_COLUMNS = ["model_key", "system", "quantity", "pred", "ref", "unit", "state", "structure_id"]
-METRIC_COLUMNS = ["model_key", "metric_key", "value"]
 
 
 @contextmanager
@@ -141,27 +139,3 @@ def refresh(
                     ) from exc
             evaluated += len(batch)
     return evaluated
-
-
-def dispatching_view(view: str, columns: Sequence[str]) -> str:
-    """Return ``all_<view>``: stored rows of the selected runs, or the live union.
-
-    The choice is made when DuckDB binds the query (``query()`` takes a constant string),
-    so the live union of every benchmark's views is only planned when it is used.
-    """
-    listed = ", ".join(["benchmark_key", *columns])
-    stored = f"select {listed} from run_{view} semi join selected_runs using (run_id)"
-    return f"""
--- grain: as all_{view}_live; stored per run unless an element filter (or exclusion
--- scenarios, or mlpeg_live) is set
-create or replace view all_{view} as
-select * from query(
-    case
-        when len(excluded_elements()) = 0
-            and getvariable('mlpeg_exclusion_scenarios') is null
-            and not coalesce(getvariable('mlpeg_live'), false)
-            then '{stored}'
-        else 'select {listed} from all_{view}_live'
-    end
-);
-"""

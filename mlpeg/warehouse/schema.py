@@ -12,15 +12,12 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from ase import units
-from ase.data import chemical_symbols
 
 from mlpeg import catalog
 from mlpeg.errors import ConfigError
 from mlpeg.models import registry
 from mlpeg.paths import SQL_DIR, benchmarks_dir
-from mlpeg.warehouse import cache
-from mlpeg.warehouse.cache import METRIC_COLUMNS, POINT_COLUMNS
+from mlpeg.warehouse import cache, sqlgraph
 
 SCHEMA_VERSION_TABLE = "schema_info"
 _MIGRATION = re.compile(r"^(\d{3})_.*\.sql$")
@@ -181,120 +178,43 @@ def _insert_rows(
         con.unregister("catalog_rows")
 
 
-def _run_sql_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _run_statement(con: duckdb.DuckDBPyConnection, statement: sqlgraph.Statement) -> None:
     try:
-        con.execute(path.read_text())
+        con.execute(statement.sql)
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
-        raise ConfigError(f"{path}: {message}") from exc
+        raise ConfigError(f"{statement.source}: {message}") from exc
 
 
-def _unit_macros() -> str:
-    """Return unit-conversion macros whose constants come from ``ase.units``."""
-    factors = {
-        "ev_to_kj_per_mol": 1 / (units.kJ / units.mol),
-        "ev_to_kcal_per_mol": 1 / (units.kcal / units.mol),
-        "ev_to_mev": 1000.0,
-        "ev_per_a3_to_gpa": 1 / units.GPa,
-    }
-    return "\n".join(
-        f"create or replace macro {name}(x) as x * {factor!r};" for name, factor in factors.items()
-    )
-
-
-def _symbols_macro() -> str:
-    symbols = ", ".join(f"'{symbol}'" for symbol in chemical_symbols)
-    return f"create or replace macro chemical_symbol(z) as [{symbols}][z + 1];"
-
-
-def _union(view: str, columns: list[str]) -> str:
-    """Build ``all_<view>_live``: the union of every benchmark schema's ``<view>``."""
-    selects = []
-    listed = ", ".join(columns)
-    for benchmark in catalog.benchmarks().values():
-        selects.append(
-            f"select '{benchmark.key}' as benchmark_key, {listed} "
-            f"from {benchmark.schema_name}.{view}"
-        )
-    if not selects:
-        nulls = ", ".join(f"null as {column}" for column in columns)
-        selects.append(f"select null::varchar as benchmark_key, {nulls} where false")
-    return f"create or replace view all_{view}_live as\n" + "\nunion all by name\n".join(selects)
-
-
-def leaderboard_sql() -> str:
-    """Return the ``leaderboard`` view: one row per model; per category a score and a state.
-
-    Category scores are computed once (a materialised CTE) and the overall score is derived
-    from them here, instead of reading ``overall_scores`` and ``category_scores`` separately,
-    which made DuckDB evaluate every benchmark's views twice.
-    """
-    columns = []
-    for key in catalog.categories():
-        columns.append(f"max(score) filter (where category_key = '{key}') as {key}")
-        columns.append(
-            f"coalesce(max(state) filter (where category_key = '{key}'), 'not_run') as {key}__state"
-        )
-    per_category = ",\n        ".join(columns) if columns else "null as no_categories"
-    return f"""
--- grain: one row per model; overall score then one score column per category
-create or replace view leaderboard as
-with categories_scored as materialized (
-    select * from category_scores
-),
-per_model as (
-    select
-        model_key,
-        weighted_mean(score, category_weight) as overall,
-        summary_state(list(state)) as state,
-        {per_category},
-    from categories_scored
-    group by model_key
-)
-select * from per_model
-order by overall desc nulls last, model_key;
-"""
+def _check_benchmark_views(con: duckdb.DuckDBPyConnection, statement: sqlgraph.Statement) -> None:
+    """Raise unless a benchmark's views created its ``points`` and ``metrics``."""
+    schema = statement.schema
+    for view in ("points", "metrics"):
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, view],
+        ).fetchone()[0]
+        if not exists:
+            raise ConfigError(f"{statement.source}: must create the view {schema}.{view}.")
 
 
 def _install_views(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(_symbols_macro())
-    con.execute(_unit_macros())
-    _run_sql_file(con, SQL_DIR / "macros.sql")
-    views = sorted((SQL_DIR / "views").glob("*.sql"))
-    # Base views first, then each benchmark's views, then the unions and scoring on top.
-    _run_sql_file(con, views[0])
-    # Shared table macros (e.g. macros_reactions.sql) read the base views, and DuckDB binds a
-    # table macro's tables when it is created, so they come after the base views.
-    for path in sorted(SQL_DIR.glob("macros_*.sql")):
-        _run_sql_file(con, path)
-    for benchmark in catalog.benchmarks().values():
-        if not benchmark.views_sql.is_file():
-            raise ConfigError(f"Benchmark {benchmark.key} has no views.sql in {benchmark.folder}.")
-        _run_sql_file(con, benchmark.views_sql)
-        for view in ("points", "metrics"):
-            exists = con.execute(
-                "select count(*) from information_schema.tables "
-                "where table_schema = ? and table_name = ?",
-                [benchmark.schema_name, view],
-            ).fetchone()[0]
-            if not exists:
+    """Run every step of ``sql/manifest.yml`` after the migrations, in order."""
+    for statement in sqlgraph.statements():
+        if statement.step.kind == "template" and statement.step.argument.startswith("all_"):
+            try:
+                con.execute(statement.sql)
+            except duckdb.Error as exc:
                 raise ConfigError(
-                    f"{benchmark.views_sql}: must create the view {benchmark.schema_name}.{view}."
-                )
-    try:
-        con.execute(_union("points", POINT_COLUMNS))
-        con.execute(_union("metrics", METRIC_COLUMNS))
-        con.execute(cache.dispatching_view("points", POINT_COLUMNS))
-        con.execute(cache.dispatching_view("metrics", METRIC_COLUMNS))
-    except duckdb.Error as exc:
-        raise ConfigError(
-            "A benchmark's points or metrics view lacks a required column "
-            f"(points: {', '.join(POINT_COLUMNS)}; metrics: {', '.join(METRIC_COLUMNS)}): "
-            f"{str(exc).splitlines()[0]}"
-        ) from exc
-    for path in views[1:]:
-        _run_sql_file(con, path)
-    con.execute(leaderboard_sql())
+                    "A benchmark's points or metrics view lacks a required column "
+                    f"(points: {', '.join(sqlgraph.POINT_COLUMNS)}; metrics: "
+                    f"{', '.join(sqlgraph.METRIC_COLUMNS)}): {str(exc).splitlines()[0]}"
+                ) from exc
+            continue
+        _run_statement(con, statement)
+        if statement.step.kind == "benchmarks":
+            _check_benchmark_views(con, statement)
 
 
 def source_fingerprint() -> str:
@@ -304,9 +224,9 @@ def source_fingerprint() -> str:
     date and opening a writer skips the (seconds-long) view rebuild.
     """
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    files = sorted(SQL_DIR.rglob("*.sql"))
-    for bench in catalog.benchmarks().values():
-        files += [bench.folder / "benchmark.yml", bench.views_sql]
+    digest.update(Path(sqlgraph.__file__).read_bytes())
+    files = sqlgraph.sources()
+    files += [bench.folder / "benchmark.yml" for bench in catalog.benchmarks().values()]
     files += sorted(benchmarks_dir().glob("*/category.yml"))
     files.append(registry.registry_path())
     for path in files:

@@ -1,0 +1,22 @@
+-- grain: one row per model; overall score then, per category, a score and a state.
+-- The category columns are, for every category key <c>:
+--     max(score) filter (where category_key = '<c>') as <c>,
+--     coalesce(max(state) filter (where category_key = '<c>'), 'not_run') as <c>__state
+-- Category scores are computed once (a materialised CTE) and the overall score derived
+-- from them here, instead of reading overall_scores and category_scores separately,
+-- which made DuckDB evaluate every benchmark's views twice.
+create or replace view leaderboard as
+with categories_scored as materialized (
+    select * from category_scores
+),
+per_model as (
+    select
+        model_key,
+        weighted_mean(score, category_weight) as overall,
+        summary_state(list(state)) as state,
+        ${category_columns},
+    from categories_scored
+    group by model_key
+)
+select * from per_model
+order by overall desc nulls last, model_key;
