@@ -26,14 +26,24 @@ $(THREEDMOL):
 	echo "$(THREEDMOL_SHA256)  $$tmp/package/build/3Dmol-min.js" | sha256sum -c --quiet && \
 	mv "$$tmp/package/build/3Dmol-min.js" $@
 
-.PHONY: setup run test lint
+.PHONY: setup run test test-quick lint protections
 setup: $(VENV)/.installed $(THREEDMOL)
 
 run: setup
 	$(VENV)/bin/mlpeg run
 
-test: setup
+# Lint, the whole suite (every benchmark's `checks:` included), then each guard removed
+# once to prove its test fails (.ci/protections.py).
+test: lint
 	$(PY) -m pytest -q
+	$(PY) .ci/protections.py
+
+# The suite without real models and the browser: a quick loop while editing.
+test-quick: setup
+	$(PY) -m pytest -q -m "not slow and not browser"
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+protections: setup
+	$(PY) .ci/protections.py

@@ -9,7 +9,7 @@ must catch it. The repository is copied (without .venv) to a temporary folder, o
 removed there, and those tests run against the copy (``PYTHONPATH`` puts it first). A guard
 whose tests still pass is reported as unprotected and the script exits 1.
 
-Not part of ``make test`` (it runs the selected tests once per guard: a few minutes).
+Run by ``make test`` after the suite (it runs the selected tests once per guard: a few minutes).
 """
 
 from __future__ import annotations

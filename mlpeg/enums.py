@@ -17,17 +17,6 @@ class State(StrEnum):
 
 
 @unique
-class ScoreState(StrEnum):
-    """State of a point, metric, benchmark or category score as the views report it."""
-
-    OK = "ok"
-    NOT_RUN = "not_run"
-    FAILED = "failed"
-    UNSUPPORTED = "unsupported"
-    FILTERED = "filtered"
-
-
-@unique
 class PartKind(StrEnum):
     """What a landing Parquet part holds."""
 

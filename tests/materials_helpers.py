@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mlpeg import catalog
+from mlpeg.warehouse.checks import run_checks
 
 
 def assert_declared_checks(con, benchmark_key: str) -> int:
@@ -12,18 +13,7 @@ def assert_declared_checks(con, benchmark_key: str) -> int:
     """
     bench = catalog.get_benchmark(benchmark_key)
     assert bench.checks, f"{benchmark_key} declares no checks"
-    n_rows = 0
-    for check in bench.checks:
-        view = f"{bench.schema_name}.{check['view']}"
-        n_rows += con.execute(f"select count(*) from {view}").fetchone()[0]
-        (violations,) = con.execute(
-            f"select count(*) from {view} where not ({check['expression']})"
-        ).fetchone()
-        assert violations == 0, f"{view}: {violations} rows break {check['expression']!r}"
-        if check.get("unique"):
-            columns = ", ".join(check["unique"])
-            (duplicates,) = con.execute(
-                f"select count(*) - count(distinct ({columns})) from {view}"
-            ).fetchone()
-            assert duplicates == 0, f"{view}: ({columns}) is not unique"
-    return n_rows
+    outcomes = run_checks(con, bench)
+    for outcome in outcomes:
+        assert outcome.passed, outcome.describe()
+    return sum(outcome.n_rows for outcome in outcomes)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from mlpeg import __version__
-from mlpeg.calc.execute import DEFAULT_BATCH_SIZE, check_finite
+from mlpeg.calc.execute import DEFAULT_BATCH_SIZE
 from mlpeg.calc.parts import DEFAULT_FLUSH_ROWS, DEFAULT_FLUSH_SECONDS, RunInfo
 from mlpeg.calc.resume import calc_lock, carried_rows, latest_run, plan_run
 from mlpeg.calc.tasks import Reference, Task
@@ -50,7 +50,6 @@ TRACKED_PACKAGES = (
 ENGINES = ("local", "ray")
 
 #: Kept for callers of the former private name.
-_check_finite = check_finite
 
 
 def package_versions() -> dict[str, str]:

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import duckdb
 
+from mlpeg import catalog
 from mlpeg.data import sha256_of
 from mlpeg.errors import MlpegError
 from mlpeg.paths import landing_dir
 from mlpeg.warehouse import cache
+from mlpeg.warehouse.checks import run_checks
 from mlpeg.warehouse.connect import write_lock, writer
 from mlpeg.warehouse.schema import latest_version, schema_version
 
@@ -159,6 +161,23 @@ def _stored_rows_finding(con: duckdb.DuckDBPyConnection) -> Finding:
     return Finding("ok", "stored points and metrics", "equal to the views")
 
 
+def _declared_check_findings(con: duckdb.DuckDBPyConnection) -> list[Finding]:
+    """One finding per benchmark: its ``checks:`` entries and how many rows they saw."""
+    findings = []
+    for benchmark in catalog.benchmarks().values():
+        outcomes = run_checks(con, benchmark)
+        failed = [outcome for outcome in outcomes if not outcome.passed]
+        n_rows = sum(outcome.n_rows for outcome in outcomes)
+        if failed:
+            detail = "; ".join(outcome.describe() for outcome in failed)
+            findings.append(Finding("error", f"checks of {benchmark.key}", detail))
+        else:
+            noun = "check holds" if len(outcomes) == 1 else "checks hold"
+            detail = f"{len(outcomes)} {noun} on {n_rows:,} rows"
+            findings.append(Finding("ok", f"checks of {benchmark.key}", detail))
+    return findings
+
+
 def recompute_in_transaction(con: duckdb.DuckDBPyConnection) -> int:
     """Recompute every run's stored points and metrics in one transaction; return runs."""
     con.execute("begin transaction")
@@ -217,6 +236,7 @@ def check(path: Path) -> list[Finding]:
             findings.append(Finding(level, what, f"{count} rows"))
         if version == latest_version():
             findings.append(_stored_rows_finding(con))
+            findings.extend(_declared_check_findings(con))
         parts = con.execute("select file_name, part_sha256 from parts").fetchall()
     finally:
         con.close()
