@@ -26,10 +26,9 @@ from hypothesis import strategies as st
 
 from mlpeg import catalog
 from mlpeg.importers.extxyz import ExtxyzError, comment_info, parse_frames
-from mlpeg.importers.mapping import SkipFile
+from mlpeg.importers.mapping import BenchmarkMapping, SkipFile, mapping_for
 from mlpeg.importers.ml_peg import FileStatus, plan_import, run_import
 from mlpeg.importers.synthetic import write_x23_outputs, x23_inputs
-from mlpeg.importers.x23 import X23Mapping
 from mlpeg.models import registry
 from mlpeg.paths import REPO_ROOT
 from mlpeg.warehouse.connect import writer
@@ -193,14 +192,14 @@ def damaged(draw, text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def x23_file(tmp_path_factory) -> tuple[str, X23Mapping]:
+def x23_file(tmp_path_factory) -> tuple[str, BenchmarkMapping]:
     """The ammonia file as ML-PEG's X23 calc writes it, and the X23 mapping."""
     root = tmp_path_factory.mktemp("x23_file")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLPEG_DATA_MIRROR", str(MIRROR))
         patch.setenv("MLPEG_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
         structures, references = x23_inputs()
-        mapping = X23Mapping(catalog.get_benchmark("X23"))
+        mapping = mapping_for(catalog.get_benchmark("X23"))
     ammonia = {"ammonia": (-20.0, -4.5)}
     (path,) = write_x23_outputs(root, structures, references, ammonia)
     return path.read_text(), mapping

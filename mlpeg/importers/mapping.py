@@ -4,15 +4,14 @@ A mapping reads the frames of one output file and says which (system, role) each
 is, which reference values the file carries, and anything worth telling the user. It
 raises :class:`SkipFile` when the file is not what the benchmark's ML-PEG calc writes.
 
-Mappings are found in this order: a benchmark folder's ``ml_peg_import.py`` exposing
-``mapping(benchmark)``, then the built-in ones in :data:`BUILTIN`.
+A benchmark that can be imported owns its mapping: ``ml_peg_import.py`` in its folder,
+exposing ``mapping(benchmark)`` (see ``benchmarks/molecular_crystal/X23/``). This module
+only defines what a mapping returns and finds it.
 """
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -62,25 +61,6 @@ class BenchmarkMapping(Protocol):
         ...
 
 
-def _builtin_x23(benchmark: Benchmark) -> BenchmarkMapping:
-    from mlpeg.importers.x23 import X23Mapping
-
-    return X23Mapping(benchmark)
-
-
-def _builtin_dmc_ice13(benchmark: Benchmark) -> BenchmarkMapping:
-    from mlpeg.importers.dmc_ice13 import DmcIce13Mapping
-
-    return DmcIce13Mapping(benchmark)
-
-
-#: Built-in mappings, keyed by mlpeg benchmark key.
-BUILTIN: dict[str, Callable[[Benchmark], BenchmarkMapping]] = {
-    "X23": _builtin_x23,
-    "DMC_ICE13": _builtin_dmc_ice13,
-}
-
-
 def mapping_for(benchmark: Benchmark) -> BenchmarkMapping | None:
     """Return the mapping of a benchmark, or None when it has none.
 
@@ -92,7 +72,7 @@ def mapping_for(benchmark: Benchmark) -> BenchmarkMapping | None:
     Returns
     -------
     BenchmarkMapping or None
-        From the benchmark folder's ``ml_peg_import.py`` if present, else built in.
+        From the benchmark folder's ``ml_peg_import.py``, or None without one.
 
     Raises
     ------
@@ -111,5 +91,4 @@ def mapping_for(benchmark: Benchmark) -> BenchmarkMapping | None:
         if not callable(factory):
             raise ConfigError(f"{hook}: must define a function mapping(benchmark).")
         return factory(benchmark)
-    factory = BUILTIN.get(benchmark.key)
-    return factory(benchmark) if factory else None
+    return None

@@ -130,3 +130,8 @@ class X23Mapping:
             for role, frame in zip(ROLES, frames, strict=True)
         ]
         return ImportedFile(predictions, [reference], notes)
+
+
+def mapping(benchmark: Benchmark) -> X23Mapping:
+    """Return the mapping ``mlpeg ingest --from-ml-peg`` uses for X23's output files."""
+    return X23Mapping(benchmark)

@@ -66,3 +66,8 @@ class DmcIce13Mapping:
                 f"({', '.join(sorted(self.phases.values()))})."
             )
         return ImportedFile([ImportedPrediction(phase, ROLE, frame)])
+
+
+def mapping(benchmark: Benchmark) -> DmcIce13Mapping:
+    """Return the mapping ``mlpeg ingest --from-ml-peg`` uses for DMC-ICE13's output files."""
+    return DmcIce13Mapping(benchmark)
