@@ -104,6 +104,7 @@ class Benchmark:
     metrics: tuple[Metric, ...]
     dispersion: str = "none"
     kind: str = "custom"
+    quick: dict[str, Any] | None = None
     structures: int | None = None
     doi: str = ""
     docs: str = ""
@@ -148,6 +149,15 @@ def _load_benchmark(path: Path) -> Benchmark:
     if len(set(keys)) != len(keys):
         raise ConfigError(f"{path}: metric keys must be unique, got {keys}.")
     checks = tuple(doc.pop("checks", ()))
+    if doc["cost"] != "quick" and "quick" not in doc:
+        raise ConfigError(
+            f"{path}: a {doc['cost']} benchmark needs a quick band (quick: with a description, "
+            "and every: N or first: N, or calc.py's tasks() default), so that mlpeg run scores "
+            "its category in minutes."
+        )
+    quick = doc.get("quick") or {}
+    if "every" in quick and "first" in quick:
+        raise ConfigError(f"{path}: quick takes every: or first:, not both.")
     return Benchmark(folder=folder, metrics=metrics, checks=checks, **doc)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -36,6 +35,7 @@ from mlpeg.calc.cli_options import (
 from mlpeg.calc.execute import DEFAULT_BATCH_SIZE
 from mlpeg.calc.runner import CalcOptions
 from mlpeg.errors import MlpegError
+from mlpeg.listing import ListFormat, emit, table_console
 from mlpeg.models import registry
 from mlpeg.paths import default_warehouse, landing_dir
 
@@ -71,7 +71,21 @@ ModelOption = Annotated[
 FullOption = Annotated[
     bool,
     typer.Option(
-        "--full", help="Full sets for benchmarks that default to a quick subset (e.g. diatomics)."
+        "--full",
+        help="Each benchmark's full definition instead of its quick band (mlpeg benchmarks "
+        "lists the bands).",
+    ),
+]
+FormatOption = Annotated[
+    ListFormat,
+    typer.Option("--format", "-f", help="table (for people), csv, json or markdown."),
+]
+DispersionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dispersion",
+        help="none or d3bj: run with this choice instead of each benchmark's declared one "
+        "(a comparison run; the leaderboard scores the declared choice).",
     ),
 ]
 
@@ -96,8 +110,8 @@ def _select_benchmarks(
     benchmark_keys: list[str] | None, category_keys: list[str] | None
 ) -> list[catalog.Benchmark]:
     every = catalog.benchmarks()
-    if not benchmark_keys and not category_keys:
-        return [b for b in every.values() if b.cost == "quick"]
+    if not benchmark_keys and not category_keys:  # every benchmark (slow ones: quick band)
+        return list(every.values())
     chosen = [catalog.get_benchmark(key) for key in benchmark_keys or []]
     for key in category_keys or []:
         if key not in catalog.categories():
@@ -116,6 +130,17 @@ def _metrics_summary(bench: catalog.Benchmark) -> str:
     return f"{len(bench.metrics)} ({shown} weighted)" if weighted else str(len(bench.metrics))
 
 
+def _quick_band(bench: catalog.Benchmark) -> str:
+    """A few words on a benchmark's quick band, for the table."""
+    if bench.quick is None:
+        return "–"
+    if "every" in bench.quick:
+        return f"every {bench.quick['every']}th"
+    if "first" in bench.quick:
+        return f"first {bench.quick['first']}"
+    return "calc.py default"
+
+
 @app.command("benchmarks")
 def list_benchmarks(
     check_against: Annotated[
@@ -126,17 +151,38 @@ def list_benchmarks(
             "files differ from our benchmark.yml (unit, good, bad, weight).",
         ),
     ] = None,
+    format_: FormatOption = ListFormat.TABLE,
 ) -> None:
-    """List the benchmarks with their category, metrics and cost class."""
+    """List the benchmarks: category, metrics, cost class, quick band and dispersion."""
     if check_against is not None:
         from mlpeg.importers.console import check_against_ml_peg
 
         raise typer.Exit(check_against_ml_peg(check_against, console))
+    benches = list(catalog.benchmarks().values())
+    rows = [
+        {
+            "category": bench.category,
+            "benchmark": bench.key,
+            "title": bench.title,
+            "metrics": [m.key for m in bench.metrics],
+            "structures": bench.structures,
+            "cost": bench.cost,
+            "quick_band": (bench.quick or {}).get("description"),
+            "dispersion": bench.dispersion,
+            "level_of_theory": bench.level_of_theory,
+        }
+        for bench in benches
+    ]
     table = Table(title="Benchmarks", header_style="bold")
-    for column in ("category", "benchmark", "title", "metrics", "structures", "cost"):
-        table.add_column(column, justify="right" if column == "structures" else "left")
+    for column in ("category", "benchmark", "title", "metrics", "structures", "cost", "quick"):
+        table.add_column(
+            column,
+            justify="right" if column == "structures" else "left",
+            no_wrap=column in ("category", "benchmark"),
+        )
+    table.add_column("dispersion")
     table.add_column("level of theory")
-    for bench in catalog.benchmarks().values():
+    for bench in benches:
         table.add_row(
             bench.category,
             bench.key,
@@ -144,14 +190,21 @@ def list_benchmarks(
             _metrics_summary(bench),
             f"{bench.structures:,}" if bench.structures else "–",
             bench.cost,
+            _quick_band(bench),
+            "D3(BJ)" if bench.dispersion == "d3" else "–",
             bench.level_of_theory,
         )
-    console.print(table)
+    table.caption = (
+        "mlpeg run computes every benchmark, slow ones on their quick band (--full: the whole "
+        "definition). dispersion D3(BJ): added to models trained without dispersion."
+    )
+    emit(rows, format_, table=table)
 
 
 @app.command("models")
 def list_models(
     all_: Annotated[bool, typer.Option("--all", help="Include test-only models.")] = False,
+    format_: FormatOption = ListFormat.TABLE,
 ) -> None:
     """List registered models and whether each can run on this machine."""
     table = Table(title="Models", header_style="bold")
@@ -165,12 +218,23 @@ def list_models(
         "parameters",
         "why",
     ):
-        table.add_column(column)
-    n_available = 0
+        table.add_column(column, no_wrap=column == "model")
+    rows = []
     listed = [spec for spec in registry.all_models().values() if all_ or not spec.test_only]
     for spec in listed:
         available, why = registry.availability(spec)
-        n_available += available
+        rows.append(
+            {
+                "model": spec.name,
+                "family": spec.family,
+                "available": available,
+                "trained_on_dispersion": spec.trained_on_dispersion,
+                "level_of_theory": spec.level_of_theory,
+                "elements": len(spec.elements),
+                "parameters": spec.n_params,
+                "why": why or None,
+            }
+        )
         table.add_row(
             spec.name,
             spec.family,
@@ -181,11 +245,13 @@ def list_models(
             f"{spec.n_params:,}" if spec.n_params else "–",
             why,
         )
-    console.print(table)
-    console.print(
-        f"{n_available} of {len(listed)} models can run here. D3: 'added' means a D3(BJ) "
-        "correction is added on benchmarks that ask for dispersion (listed as <model>-D3)."
+    n_available = sum(row["available"] for row in rows)
+    table.caption = (
+        f"{n_available} of {len(listed)} models can run here. D3 'added': a D3(BJ) correction "
+        "is added on the benchmarks that declare dispersion: d3, and the result is still the "
+        "model's (its runs record it)."
     )
+    emit(rows, format_, table=table)
 
 
 def _calc(
@@ -197,10 +263,16 @@ def _calc(
     subset: int | None,
     options: CalcOptions | None = None,
     full: bool = False,
+    dispersion: str | None = None,
 ) -> list:
+    from mlpeg.calc.bands import select_tasks
     from mlpeg.calc.cli_options import summary_table
-    from mlpeg.calc.runner import run_tasks, write_references
+    from mlpeg.calc.runner import check_dispersion, run_tasks, write_references
     from mlpeg.chatter import captured_chatter
+
+    for bench in benchmarks:  # bad choices fail before anything runs
+        for spec in models:
+            check_dispersion(spec, bench, dispersion)
 
     summaries = []
     # bound to the real stdout now, so the bars still draw while prints go to the log
@@ -215,14 +287,11 @@ def _calc(
                 from mlpeg.reactions import write_reactions
 
                 write_reactions(module.reactions(), bench, landing=landing)
-            tasks = _benchmark_tasks(module, full=full)
-            if subset:
-                keep = list(dict.fromkeys(task.system for task in tasks))[:subset]
-                if hasattr(module, "reactions"):  # the species of the first N reactions
-                    keep = [name for r in module.reactions()[:subset] for name, _ in r.species]
-                tasks = [task for task in tasks if task.system in keep]
+            tasks, band = select_tasks(bench, module, full=full, subset=subset)
             for spec in models:
-                key = spec.key(with_d3=spec.needs_d3(bench.dispersion))
+                chosen = check_dispersion(spec, bench, dispersion)
+                key = spec.name + (" +D3" if chosen == "d3bj" else "")
+                key += "" if band == "full" else f" ({band})"
                 bar = progress.add_task(f"{bench.key} × {key}", total=len(tasks))
                 summaries.append(
                     run_tasks(
@@ -233,6 +302,8 @@ def _calc(
                         device=device,
                         on_task_done=lambda bar=bar: progress.advance(bar),
                         options=options,
+                        dispersion=dispersion,
+                        band=band,
                     )
                 )
                 if summaries[-1].note:
@@ -241,13 +312,6 @@ def _calc(
     if chatter.summary():
         console.print(chatter.summary(), style="dim", highlight=False)
     return summaries
-
-
-def _benchmark_tasks(module, *, full: bool) -> list:
-    """Return a calc module's tasks; with ``full``, its full set if it has one."""
-    if full and "full" in inspect.signature(module.tasks).parameters:
-        return module.tasks(full=True)
-    return module.tasks()
 
 
 @app.command("calc")
@@ -266,10 +330,12 @@ def calc(
     timeout: TimeoutOption = None,
     batch_size: BatchOption = DEFAULT_BATCH_SIZE,
     full: FullOption = False,
+    dispersion: DispersionOption = None,
 ) -> None:
     """Run models on benchmarks and write landing Parquet parts (never the warehouse).
 
-    Done tasks are skipped and a killed run continues where it stopped (unless --force).
+    Default: every benchmark, slow ones on their quick band, with the default models. Done
+    tasks are skipped and a killed run continues where it stopped (unless --force).
     """
     benchmarks = _select_benchmarks(benchmark, category)
     models = [registry.get_model(name) for name in model] if model else registry.default_models()
@@ -290,6 +356,7 @@ def calc(
         subset=subset,
         options=options,
         full=full,
+        dispersion=dispersion,
     )
 
 
@@ -405,7 +472,7 @@ def sql(
         console.print("ok")
         return
     if format_ == OutputFormat.TABLE:
-        console.print(arrow_table(result))
+        table_console().print(arrow_table(result))
         return
     frame = pl.from_arrow(result)
     if format_ == OutputFormat.PARQUET:
@@ -437,8 +504,10 @@ def _explain(warehouse: Path, name: str) -> None:
     console.print(table if found.reads else "  reads nothing the warehouse builds")
 
 
-def _show_leaderboard(warehouse: Path, category: str | None) -> None:
-    from mlpeg.render import leaderboard_table, score_text
+def _show_leaderboard(
+    warehouse: Path, category: str | None, format_: ListFormat = ListFormat.TABLE
+) -> None:
+    from mlpeg.render import MARKS_LEGEND, leaderboard_table, marked_score
     from mlpeg.warehouse.connect import reader
 
     with reader(warehouse) as con:
@@ -450,37 +519,54 @@ def _show_leaderboard(warehouse: Path, category: str | None) -> None:
             ).fetchall()
             titles = {key: title for key, title, _ in rows}
             weights = {key: weight for key, _, weight in rows}
-            console.print(leaderboard_table(result, titles, "Leaderboard", weights=weights))
+            table = leaderboard_table(result, titles, "Leaderboard", weights=weights)
+            emit(result.to_pylist(), format_, table=table, columns=result.column_names)
             return
-        rows = con.execute(
-            "select model_key, benchmark_key, score, state from benchmark_scores "
-            "where category_key = ? order by model_key, benchmark_key",
+        scores = con.execute(
+            "select model_key, benchmark_key, score, state, dispersion, band "
+            "from benchmark_scores where category_key = ? order by model_key, benchmark_key",
             [category],
         ).fetchall()
-    if not rows:
+    if not scores:
         raise MlpegError(f"No benchmark scores for category '{category}'.")
-    benchmarks = sorted({row[1] for row in rows})
+    columns = ["model_key", "benchmark_key", "score", "state", "dispersion", "band"]
+    benchmarks = sorted({row[1] for row in scores})
     table = Table(title=f"Leaderboard: {category}", header_style="bold")
-    table.add_column("model")
+    table.add_column("model", no_wrap=True)
     for key in benchmarks:
         table.add_column(key, justify="right")
     by_model: dict[str, dict[str, tuple]] = {}
-    for model_key, bench, score, state in rows:
-        by_model.setdefault(model_key, {})[bench] = (score, state)
-    for model_key, scores in by_model.items():
+    for model_key, bench, score, state, dispersion, band in scores:
+        by_model.setdefault(model_key, {})[bench] = (score, state, dispersion, band)
+    for model_key, cells in by_model.items():
         table.add_row(
-            model_key, *(score_text(*scores.get(b, (None, "not_run"))) for b in benchmarks)
+            model_key,
+            *(
+                marked_score(
+                    score, state, d3=dispersion == "d3bj", quick=band in ("quick", "subset")
+                )
+                for score, state, dispersion, band in (
+                    cells.get(b, (None, "not_run", None, None)) for b in benchmarks
+                )
+            ),
         )
-    console.print(table)
+    table.caption = MARKS_LEGEND
+    emit([dict(zip(columns, row, strict=True)) for row in scores], format_, table=table)
 
 
 @app.command("leaderboard")
 def leaderboard(
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
     category: Annotated[str | None, typer.Option("--category", "-c")] = None,
+    format_: FormatOption = ListFormat.TABLE,
 ) -> None:
-    """Print the leaderboard (or one category's benchmark scores)."""
-    _show_leaderboard(warehouse, category)
+    """Print the leaderboard (or one category's benchmark scores).
+
+    One row per model. ᴰ³ marks scores computed with D3(BJ) added, * those from a quick
+    band or subset; csv and json carry them as columns (``<category>__marks``, or
+    ``dispersion`` and ``band`` per benchmark).
+    """
+    _show_leaderboard(warehouse, category, format_)
 
 
 @app.command("run")
@@ -498,7 +584,11 @@ def run(
     timeout: TimeoutOption = None,
     full: FullOption = False,
 ) -> None:
-    """Calc, ingest and print the leaderboard (default: quick benchmarks, default models)."""
+    """Calc, ingest and print the leaderboard.
+
+    Default: every benchmark (slow ones on their quick band) with the default models, so
+    each model gets a score in every category.
+    """
     benchmarks = _select_benchmarks(benchmark, category)
     models = [registry.get_model(name) for name in model] if model else registry.default_models()
     landing = landing_dir(warehouse)

@@ -41,3 +41,30 @@ WAREHOUSE_UNITS: dict[str, str] = {
     "stress": "eV/Å^3",
     "positions": "Å",
 }
+
+
+@unique
+class Dispersion(StrEnum):
+    """The dispersion correction a run added to its model (``runs.dispersion``).
+
+    A benchmark declares ``dispersion: d3`` or ``none`` in its benchmark.yml; a model
+    trained without dispersion then runs with ``d3bj`` there, a model trained with
+    dispersion always with ``none`` (never D3 twice).
+    """
+
+    NONE = "none"
+    D3BJ = "d3bj"
+
+
+@unique
+class Band(StrEnum):
+    """How much of its benchmark a run computed (``runs.band``).
+
+    ``full``: the benchmark as defined; ``quick``: its fixed, documented quick band (the
+    ``quick:`` entry of benchmark.yml, run by default); ``subset``: the first N systems or
+    reactions (``--subset N``).
+    """
+
+    FULL = "full"
+    QUICK = "quick"
+    SUBSET = "subset"

@@ -102,11 +102,16 @@ def run_metadata(
     code_version: str | None = None,
     status: str = "completed",
     model: dict[str, Any] | None = None,
+    dispersion: str | None = None,
+    band: str | None = None,
 ) -> dict[str, Any]:
     """Return the provenance block stored in a predictions part.
 
     ``model`` is what :func:`mlpeg.models.registry.run_provenance` returns: family,
-    checkpoint and its sha256, and the D3 settings.
+    checkpoint and its sha256, and the D3 settings. ``dispersion`` (``none`` or ``d3bj``)
+    and ``band`` (``full``, ``quick`` or ``subset``) say what was run; parts written
+    before they were recorded lack them (ingest derives the dispersion from the D3
+    settings then).
     """
     return {
         "run_id": run_id,
@@ -121,6 +126,8 @@ def run_metadata(
         "code_version": code_version,
         "status": status,
         "model": model or {},
+        "dispersion": dispersion,
+        "band": band,
     }
 
 

@@ -29,6 +29,28 @@ def score_text(score: float | None, state: str | None = None) -> Text:
     return Text(f"{score:.3f}", style=f"rgb({red},{green},60)")
 
 
+#: Markers beside a score: D3(BJ) was added to the model; only a quick band or subset ran.
+D3_MARK = "ᴰ³"
+QUICK_MARK = "*"
+MARKS_LEGEND = (
+    f"{D3_MARK} D3(BJ) added (the benchmark declares dispersion)   "
+    f"{QUICK_MARK} quick band or subset, not the full benchmark (mlpeg calc --full)"
+)
+
+
+def marked_score(
+    score: float | None, state: str | None = None, *, d3: bool = False, quick: bool = False
+) -> Text:
+    """Render a score as :func:`score_text` with the D3 and quick-band markers after it."""
+    text = score_text(score, state)
+    if score is None or (isinstance(score, float) and math.isnan(score)):
+        return text
+    marks = (D3_MARK if d3 else "") + (QUICK_MARK if quick else "")
+    if marks:
+        text.append(marks, style="dim")
+    return text
+
+
 def value_text(value: Any) -> str:
     """Format one cell for display."""
     if value is None:
@@ -89,12 +111,21 @@ def leaderboard_table(
     for key, name in shown.items():
         header = name if weights is None else f"{name}\nweight {weights[key]:g}"
         table.add_column(header, justify="right")
+    any_marks = False
     for row in rows:
         cells = [row["model_key"], score_text(row["overall"], row["state"])]
         for key in shown:
-            cells.append(score_text(row.get(key), row.get(f"{key}__state")))
+            marks = (row.get(f"{key}__marks") or "").split()
+            any_marks = any_marks or bool(marks)
+            cells.append(
+                marked_score(
+                    row.get(key), row.get(f"{key}__state"), d3="D3" in marks, quick="quick" in marks
+                )
+            )
         table.add_row(*cells)
     unrun = [name for key, name in categories.items() if key not in shown]
+    captions = [MARKS_LEGEND] if any_marks else []
     if rows and unrun:
-        table.caption = "Not run by any model: " + ", ".join(unrun)
+        captions.append("Not run by any model: " + ", ".join(unrun))
+    table.caption = "\n".join(captions) or None
     return table

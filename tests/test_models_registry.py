@@ -65,7 +65,7 @@ def test_shipped_registry_holds_ml_peg_models_with_metadata():
         assert not spec.test_only
     assert [spec.name for spec in registry.default_models()] == ["chgnet-0.3.0", "sevennet-0"]
     assert {spec.family for spec in registry.default_models()} == {"chgnet", "sevennet"}
-    assert not models["chgnet-0.3.0"].trained_on_dispersion  # so X23 scores it with -D3
+    assert not models["chgnet-0.3.0"].trained_on_dispersion  # so X23 adds D3(BJ) to it
     assert models["MACE-OFF23(L)"].trained_on_dispersion
 
 
@@ -103,7 +103,7 @@ def test_element_coverage_matches_ml_peg_training_sets():
         ("m: {family: sevennet, checkpoint: 7net-9}", "sevenn has no pretrained model"),
         ("m: {family: mock, checkpoint: z, elements: [H, Xx]}", "'Xx' is not a chemical symbol"),
         ("m: {family: mock, checkpoint: z, elements: [Bi-H]}", "range 'Bi-H' runs backwards"),
-        ("m-D3: {family: mock, checkpoint: z}", "names must not end in '-D3'"),
+        ("m-D3: {family: mock, checkpoint: z}", "D3 is not part of a model's name. Use 'm'"),
         ("m: {family: mock, checkpoint: z, dtype: float16}", "'float16' is not one of"),
         ("m: [family, mock]", "at m: ['family', 'mock'] is not of type 'object'"),
         ("m: {family: mock, checkpoint: z\n", "invalid YAML"),
@@ -133,7 +133,8 @@ def test_unknown_model_names_the_known_ones(models_yml):
     models_yml("a: {family: mock, checkpoint: z}\nb: {family: mock, checkpoint: z}\n")
     with pytest.raises(ConfigError, match=r"Unknown model .c.\. Known models: a, b\."):
         registry.get_model("c")
-    assert registry.get_model("a-D3").name == "a"
+    with pytest.raises(ConfigError, match=r"Model 'a-D3': D3 is not part of a model's name\. Use 'a'"):
+        registry.get_model("a-D3")
 
 
 def test_offline_availability_says_why(offline, monkeypatch, tmp_path):

@@ -211,7 +211,7 @@ class Relax:
         result.frames.append(_snapshot(atoms))
         result.properties = {
             "converged": float(converged),
-            "n_steps": float(optimizer.nsteps),
+            "n_steps": float(n_steps),
             "energy_initial": energy_initial,
             "fmax_final": _max_force(atoms),
         }
@@ -316,7 +316,8 @@ class NEB:
     fmax
         Convergence threshold on the NEB forces (eV/Å).
     max_steps
-        Step limit of the band optimisation.
+        Step limit of the band optimisation; 0 computes single points on the interpolated
+        images without optimising them (a fixed band).
     optimizer
         ``FIRE``, ``BFGS``, ``LBFGS`` or ``BFGSLineSearch``.
     spring
@@ -410,8 +411,12 @@ class NEB:
             band.interpolate(method="idpp", mic=periodic)
         else:
             band.interpolate(mic=periodic)
-        optimizer = _optimizer(self.optimizer)(band, logfile=None)
-        converged = bool(optimizer.run(fmax=self.fmax, steps=self.max_steps))
+        n_steps = 0
+        converged = False
+        if self.max_steps > 0:  # max_steps 0: single points on the interpolated images
+            optimizer = _optimizer(self.optimizer)(band, logfile=None)
+            converged = bool(optimizer.run(fmax=self.fmax, steps=self.max_steps))
+            n_steps = optimizer.nsteps
         if self.require_convergence and not converged:
             raise NotConverged(f"NEB did not reach fmax {self.fmax} eV/Å in {self.max_steps} steps")
         energies = [float(image.get_potential_energy()) for image in images]
@@ -428,7 +433,7 @@ class NEB:
             "reaction_energy": energies[-1] - energies[0],
             "saddle_index": float(saddle),
             "converged": float(converged),
-            "n_steps": float(optimizer.nsteps),
+            "n_steps": float(n_steps),
         }
         return result
 

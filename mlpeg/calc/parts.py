@@ -51,6 +51,8 @@ class RunInfo:
     versions: dict[str, str] = field(default_factory=dict)
     code_version: str | None = None
     model: dict[str, Any] = field(default_factory=dict)
+    dispersion: str | None = None
+    band: str | None = None
 
     def metadata(self, *, status: str) -> dict[str, Any]:
         """Return the run block of a part written now with ``status``."""
@@ -66,6 +68,8 @@ class RunInfo:
             code_version=self.code_version,
             status=status,
             model=self.model,
+            dispersion=self.dispersion,
+            band=self.band,
         )
 
 

@@ -62,7 +62,22 @@ def _run_of(path: Path) -> dict | None:
     return metadata.get("run") or None
 
 
-def latest_run(landing: Path, benchmark_key: str, model_key: str) -> PriorRun | None:
+def _variant(run: dict) -> tuple[str, str | None]:
+    """Return a run's (dispersion, band); parts from before they were recorded: (from D3, None)."""
+    dispersion = run.get("dispersion")
+    if dispersion is None:
+        dispersion = "d3bj" if (run.get("model") or {}).get("d3") else "none"
+    return dispersion, run.get("band")
+
+
+def latest_run(
+    landing: Path,
+    benchmark_key: str,
+    model_key: str,
+    *,
+    dispersion: str = "none",
+    band: str | None = None,
+) -> PriorRun | None:
     """Return the latest run of ``model_key`` on ``benchmark_key`` in ``landing``, if any.
 
     Parameters
@@ -71,6 +86,10 @@ def latest_run(landing: Path, benchmark_key: str, model_key: str) -> PriorRun | 
         The landing folder.
     benchmark_key, model_key
         What was run.
+    dispersion, band
+        Which variant: a run with D3 and one without, or a quick band and the full set,
+        are different runs and never continue each other. Runs written before the band
+        was recorded match any band.
 
     Returns
     -------
@@ -82,7 +101,12 @@ def latest_run(landing: Path, benchmark_key: str, model_key: str) -> PriorRun | 
     runs: dict[str, list[Path]] = {}
     for path in sorted(landing.glob(f"{benchmark_key}__{model_key}__*.parquet")):
         run = _run_of(path)
-        if run and run.get("model_key") == model_key and run.get("benchmark_key") == benchmark_key:
+        if not run or run.get("model_key") != model_key:
+            continue
+        if run.get("benchmark_key") != benchmark_key:
+            continue
+        run_dispersion, run_band = _variant(run)
+        if run_dispersion == dispersion and run_band in (band, None):
             runs.setdefault(run["run_id"], []).append(path)
     if not runs:
         return None

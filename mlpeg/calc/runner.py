@@ -26,7 +26,7 @@ from mlpeg.calc.parts import DEFAULT_FLUSH_ROWS, DEFAULT_FLUSH_SECONDS, RunInfo
 from mlpeg.calc.resume import calc_lock, carried_rows, latest_run, plan_run
 from mlpeg.calc.tasks import Reference, Task
 from mlpeg.catalog import Benchmark
-from mlpeg.enums import PartKind, State
+from mlpeg.enums import Dispersion, PartKind, State
 from mlpeg.errors import MlpegError
 from mlpeg.landing import REFERENCES_SCHEMA, utc_now, write_part
 from mlpeg.models.registry import ModelSpec, resolve_device, run_provenance
@@ -84,6 +84,36 @@ def check_device(device: str) -> None:
     if device in ("auto", "cpu", "cuda") or (name == "cuda" and index.isdigit()):
         return
     raise MlpegError(f"Unknown device '{device}'; use auto, cpu, cuda or cuda:N.")
+
+
+def check_dispersion(spec: ModelSpec, benchmark: Benchmark, dispersion: str | None) -> Dispersion:
+    """Return the dispersion a run of ``spec`` on ``benchmark`` uses.
+
+    Parameters
+    ----------
+    spec, benchmark
+        The model and the benchmark (its declared ``dispersion``).
+    dispersion
+        An override (``none`` or ``d3bj``), or None for the declared choice.
+
+    Raises
+    ------
+    MlpegError
+        For an unknown value, or ``d3bj`` on a model trained with dispersion.
+    """
+    if dispersion is None:
+        return spec.declared_dispersion(benchmark.dispersion)
+    choices = ", ".join(str(d) for d in Dispersion)
+    try:
+        chosen = Dispersion(dispersion)
+    except ValueError:
+        raise MlpegError(f"Unknown dispersion '{dispersion}'; choose one of {choices}.") from None
+    if chosen == Dispersion.D3BJ and spec.trained_on_dispersion:
+        raise MlpegError(
+            f"Model '{spec.name}' was trained with dispersion: D3 is never added to it "
+            "(drop --dispersion d3bj, or that model)."
+        )
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -171,6 +201,8 @@ def run_tasks(
     device: str | None = None,
     on_task_done: Callable[[], None] | None = None,
     options: CalcOptions | None = None,
+    dispersion: str | None = None,
+    band: str = "full",
 ) -> RunSummary:
     """Run every task not yet done with one model, writing landing parts as it goes.
 
@@ -190,6 +222,12 @@ def run_tasks(
         Called once per task, skipped ones included (progress bars).
     options
         Engine, resume, timeout and batching (:class:`CalcOptions`).
+    dispersion
+        ``none`` or ``d3bj``: overrides the benchmark's declared choice (a comparison
+        run); None runs the declared choice, which is what the leaderboard scores.
+    band
+        ``full``, ``quick`` or ``subset``: what part of the benchmark ``tasks`` are,
+        recorded on the run.
 
     Returns
     -------
@@ -200,8 +238,9 @@ def run_tasks(
 
     clock = time.perf_counter()
     options = options or CalcOptions()
-    with_d3 = spec.needs_d3(benchmark.dispersion)
-    model_key = spec.key(with_d3=with_d3)
+    chosen = check_dispersion(spec, benchmark, dispersion)
+    with_d3 = chosen == Dispersion.D3BJ
+    model_key = spec.name
     check_device(device or spec.device)
     resolved = resolve_device(device or spec.device)
     counts = {str(state): 0 for state in State}
@@ -215,7 +254,7 @@ def run_tasks(
     with calc_lock(landing, benchmark.key, model_key):
         plan = plan_run(
             tasks,
-            latest_run(landing, benchmark.key, model_key),
+            latest_run(landing, benchmark.key, model_key, dispersion=chosen, band=band),
             force=options.force,
             retry_failed=options.retry_failed,
         )
@@ -232,6 +271,8 @@ def run_tasks(
             versions=package_versions(),
             code_version=code_version(),
             model=run_provenance(spec, with_d3=with_d3),
+            dispersion=str(chosen),
+            band=band,
         )
         new_parts: list[Path] = []
         if plan.todo or plan.carry_keys:

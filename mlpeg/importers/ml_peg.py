@@ -13,8 +13,10 @@ Decisions
   same files import once, even from a copy of the tree; changed files make a new run,
   which becomes the latest, and the old one stays in the history.
 - A prediction's ``computed_at`` is its file's modification time: when ML-PEG computed it.
-- Model folders are looked up in ``models.yml`` (``chgnet-0.3.0`` becomes
-  ``chgnet-0.3.0-D3`` on benchmarks that add D3, as it would in ``mlpeg calc``). A folder
+- Model folders are looked up in ``models.yml`` and keep their name. Each run records the
+  dispersion the benchmark declares for that model (``d3bj`` where the benchmark adds D3
+  and the model is not known to be trained with dispersion, as ML-PEG's calcs add it;
+  else ``none``), so it is scored like a ``mlpeg calc`` run. A folder
   that names no known model is registered in the warehouse's ``models`` table with family
   ``imported`` and dispersion ``unknown``, so that fifty ML-PEG models import in one
   command; ``known_models_only`` refuses them instead. Registered models appear on the
@@ -47,7 +49,7 @@ import pyarrow as pa
 
 from mlpeg import __version__, catalog
 from mlpeg.calc.tasks import Reference
-from mlpeg.enums import PartKind, State
+from mlpeg.enums import Dispersion, PartKind, State
 from mlpeg.errors import MlpegError
 from mlpeg.importers.extxyz import ExtxyzError, Frame, parse_frames
 from mlpeg.importers.mapping import BenchmarkMapping, ImportedPrediction, SkipFile, mapping_for
@@ -221,16 +223,21 @@ def find_outputs(root: Path) -> list[OutputsFolder]:
 
 
 def resolve_model_key(folder_name: str, benchmark: catalog.Benchmark) -> str:
-    """Return the model key an ML-PEG model folder stands for on ``benchmark``.
+    """Return the model key an ML-PEG model folder stands for: its name."""
+    return folder_name
 
-    A model in models.yml gets the key ``mlpeg calc`` would give it (``-D3`` added where
-    the benchmark adds D3 and the model was not trained with dispersion); any other
-    folder name is its own key.
+
+def declared_dispersion(folder_name: str, benchmark: catalog.Benchmark) -> str:
+    """Return the dispersion an imported run records: the benchmark's declared choice.
+
+    A model in models.yml gets what ``mlpeg calc`` would add; an unknown model, which
+    ML-PEG's calcs treated as trained without dispersion, gets D3(BJ) on a ``d3``
+    benchmark.
     """
     spec = registry.all_models().get(folder_name)
-    if spec is None:
-        return folder_name
-    return spec.key(with_d3=spec.needs_d3(benchmark.dispersion))
+    if spec is not None:
+        return str(spec.declared_dispersion(benchmark.dispersion))
+    return str(Dispersion.D3BJ if benchmark.dispersion == "d3" else Dispersion.NONE)
 
 
 def plan_import(con: duckdb.DuckDBPyConnection, root: Path) -> ImportPlan:
@@ -400,7 +407,13 @@ def _prepare_model(
     bench_key, model_key = job.benchmark.key, job.model_key
     files: list[FileOutcome] = []
     readable = []
-    digest = hashlib.blake2b(f"{bench_key}\0{model_key}\0".encode(), digest_size=8)
+    # Run ids hash the key the model had before D3 became a property of the run (models.yml
+    # models with D3 added were '<model>-D3'), so files imported before the change are
+    # still recognised as imported.
+    dispersion = declared_dispersion(job.folder.name, job.benchmark)
+    known = job.folder.name in registry.all_models()
+    id_key = model_key + registry.D3_SUFFIX if known and dispersion == "d3bj" else model_key
+    digest = hashlib.blake2b(f"{bench_key}\0{id_key}\0".encode(), digest_size=8)
     for path in job.files:
         shown = path.relative_to(root)
         try:
@@ -468,6 +481,7 @@ def _prepare_model(
         started_at=min(times),
         ended_at=max(times),
         versions={"mlpeg": __version__},
+        dispersion=dispersion,
     ) | {"source": "ml-peg", "source_folder": str(job.folder)}
     prepared.part = write_part(
         pa.Table.from_pylist(rows, schema=PREDICTIONS_SCHEMA),

@@ -23,9 +23,11 @@ from ase.calculators.calculator import Calculator
 from ase.data import atomic_numbers, chemical_symbols
 
 from mlpeg.catalog import load_yaml
+from mlpeg.enums import Dispersion
 from mlpeg.errors import ConfigError
 
 REGISTRY_FILE = Path(__file__).with_name("models.yml")
+#: Former suffix of model keys with D3 added; now refused (D3 is a property of the run).
 D3_SUFFIX = "-D3"
 #: What ``mlpeg run`` compares when no model is named: both ship their weights in the wheel.
 DEFAULT_MODELS = ("chgnet-0.3.0", "sevennet-0")
@@ -60,13 +62,19 @@ class ModelSpec:
         """Return whether every atomic number in ``numbers`` is covered by the model."""
         return set(int(z) for z in numbers) <= set(self.elements)
 
-    def key(self, *, with_d3: bool) -> str:
-        """Model key as stored: the name, with ``-D3`` when D3 is added to it."""
-        return self.name + D3_SUFFIX if with_d3 else self.name
+    def declared_dispersion(self, benchmark_dispersion: str) -> Dispersion:
+        """Return the dispersion this model runs with on a benchmark (its leaderboard run).
+
+        A benchmark declaring ``d3`` gets D3(BJ) added to models trained without
+        dispersion; a model trained with dispersion never gets it twice.
+        """
+        if benchmark_dispersion == "d3" and not self.trained_on_dispersion:
+            return Dispersion.D3BJ
+        return Dispersion.NONE
 
     def needs_d3(self, benchmark_dispersion: str) -> bool:
-        """Return whether D3 is added to this model on a benchmark asking for it."""
-        return benchmark_dispersion == "d3" and not self.trained_on_dispersion
+        """Return whether D3 is added to this model on a benchmark by default."""
+        return self.declared_dispersion(benchmark_dispersion) == Dispersion.D3BJ
 
     @property
     def checkpoint_kind(self) -> str:
@@ -148,7 +156,7 @@ def parse_registry(path: Path) -> dict[str, ModelSpec]:
     for name, entry in document.items():
         where = f"{path}: model '{name}'"
         if name.endswith(D3_SUFFIX):
-            raise ConfigError(f"{where}: names must not end in '{D3_SUFFIX}'.")
+            raise ConfigError(d3_name_error(name, str(path)))
         entry = dict(entry)
         entry["training_sets"] = tuple(entry.get("training_sets", ()))
         entry["elements"] = _elements(entry.get("elements", 118), where)
@@ -173,14 +181,33 @@ def all_models() -> dict[str, ModelSpec]:
     return _registry(registry_path().resolve())
 
 
-def get_model(name: str) -> ModelSpec:
-    """Return a model by name (a trailing ``-D3`` is accepted and ignored)."""
-    models = all_models()
+def d3_name_error(name: str, where: str | None = None) -> str:
+    """Return the sentence that refuses a model name ending in ``-D3`` (``where``: a file)."""
     base = name.removesuffix(D3_SUFFIX)
-    if base not in models:
+    prefix = f"{where}: model" if where else "Model"
+    return (
+        f"{prefix} '{name}': D3 is not part of a model's name. Use '{base}': D3(BJ) is "
+        "added to it on the benchmarks that declare dispersion: d3 when models.yml says "
+        "trained_on_dispersion: false, and mlpeg calc --dispersion d3bj|none runs the other "
+        "choice for comparison."
+    )
+
+
+def get_model(name: str) -> ModelSpec:
+    """Return a model by name.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown name, and for a name ending in ``-D3`` (D3 is a property of a run).
+    """
+    models = all_models()
+    if name not in models and name.endswith(D3_SUFFIX):
+        raise ConfigError(d3_name_error(name))
+    if name not in models:
         known = ", ".join(sorted(models))
         raise ConfigError(f"Unknown model '{name}'. Known models: {known}.")
-    return models[base]
+    return models[name]
 
 
 def default_models() -> list[ModelSpec]:

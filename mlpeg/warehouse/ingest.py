@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from mlpeg.data import sha256_of
 from mlpeg.enums import PartKind
 from mlpeg.errors import PartRejected
+from mlpeg.models.registry import D3_SUFFIX
 from mlpeg.warehouse import cache
 from mlpeg.warehouse.validate import (
     read_part,
@@ -138,9 +139,9 @@ from part
 _UPSERT_RUN = """
 insert into runs (
     run_id, model_key, benchmark_key, started_at, ended_at, host, device, dtype, versions,
-    code_version, status, family, checkpoint, checkpoint_sha256, d3
+    code_version, status, family, checkpoint, checkpoint_sha256, d3, dispersion, band
 )
-values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 on conflict (run_id) do update set
     started_at = least(runs.started_at, excluded.started_at),
     ended_at = greatest(runs.ended_at, excluded.ended_at),
@@ -182,8 +183,39 @@ def _load_predictions(
             model.get("checkpoint"),
             model.get("checkpoint_sha256"),
             model.get("d3"),
+            run_dispersion(run),
+            run.get("band"),
         ],
     )
+
+
+def run_dispersion(run: dict) -> str:
+    """Return a part's ``dispersion``; parts from before it was recorded: from the D3 settings."""
+    dispersion = run.get("dispersion")
+    if dispersion is None:
+        dispersion = "d3bj" if (run.get("model") or {}).get("d3") else "none"
+    return dispersion
+
+
+def legacy_d3_part(
+    table: pa.Table, metadata: dict, known_models: set[str]
+) -> tuple[pa.Table, dict]:
+    """Read a part written under a former ``<model>-D3`` key as a run of ``<model>``.
+
+    Parts written before D3 became a property of the run name the model ``<model>-D3``;
+    their rows are the model's, with D3(BJ) added. Other parts are returned unchanged.
+    """
+    run = metadata.get("run") or {}
+    key = run.get("model_key")
+    if metadata.get("kind") != str(PartKind.PREDICTIONS) or not key or key in known_models:
+        return table, metadata
+    base = key.removesuffix(D3_SUFFIX)
+    if base == key or base not in known_models:
+        return table, metadata
+    index = table.schema.get_field_index("model_key")
+    column = pa.array([base] * table.num_rows, type=table.schema.field(index).type)
+    table = table.set_column(index, table.schema.field(index), column)
+    return table, {**metadata, "run": {**run, "model_key": base, "dispersion": "d3bj"}}
 
 
 def _load_reactions(con: duckdb.DuckDBPyConnection) -> None:
@@ -249,6 +281,7 @@ def _prepare(path: Path, known: _Known) -> _Prepared:
         )
     try:
         table, metadata = read_part(path)
+        table, metadata = legacy_d3_part(table, metadata, known.models)
         kind = PartKind(metadata["kind"])
         if kind == PartKind.PREDICTIONS:
             validate_predictions(

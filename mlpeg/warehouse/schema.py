@@ -122,32 +122,28 @@ def _sync_catalog(con: duckdb.DuckDBPyConnection) -> None:
             for order, m in enumerate(b.metrics)
         ],
     )
-    rows = []
-    for spec in registry.all_models().values():
-        variants = [False] if spec.trained_on_dispersion else [False, True]
-        for with_d3 in variants:
-            dispersion = (
-                "trained" if spec.trained_on_dispersion else ("d3(bj)" if with_d3 else "none")
-            )
-            rows.append(
-                (
-                    spec.key(with_d3=with_d3),
-                    spec.name,
-                    spec.family,
-                    spec.checkpoint,
-                    spec.checkpoint_sha256,
-                    dispersion,
-                    spec.dtype,
-                    spec.level_of_theory,
-                    list(spec.training_sets),
-                    registry.element_symbols(spec),
-                    spec.licence,
-                    spec.paper,
-                    spec.n_params,
-                    spec.notes,
-                    spec.test_only,
-                )
-            )
+    # One row per model: 'trained' (never gets D3) or 'none' (D3(BJ) is added on the
+    # benchmarks that declare dispersion: d3; the run records it).
+    rows = [
+        (
+            spec.name,
+            spec.name,
+            spec.family,
+            spec.checkpoint,
+            spec.checkpoint_sha256,
+            "trained" if spec.trained_on_dispersion else "none",
+            spec.dtype,
+            spec.level_of_theory,
+            list(spec.training_sets),
+            registry.element_symbols(spec),
+            spec.licence,
+            spec.paper,
+            spec.n_params,
+            spec.notes,
+            spec.test_only,
+        )
+        for spec in registry.all_models().values()
+    ]
     _insert_rows(con, "models", rows, replace=True)
 
 

@@ -191,10 +191,12 @@ def _rendered_template(name: str, sql_dir: Path) -> Iterator[tuple[str, str]]:
     elif name == "leaderboard.sql":
         columns = []
         for key in catalog.categories():
-            columns.append(f"max(score) filter (where category_key = '{key}') as {key}")
+            only = f"filter (where category_key = '{key}')"
+            columns.append(f"max(score) {only} as {key}")
+            columns.append(f"coalesce(max(state) {only}, 'not_run') as {key}__state")
             columns.append(
-                f"coalesce(max(state) filter (where category_key = '{key}'), 'not_run') "
-                f"as {key}__state"
+                f"nullif(concat_ws(' ', case when bool_or(with_d3) {only} then 'D3' end, "
+                f"case when bool_or(is_quick) {only} then 'quick' end), '') as {key}__marks"
             )
         yield (
             source,

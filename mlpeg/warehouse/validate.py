@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from mlpeg.enums import WAREHOUSE_UNITS, PartKind, State
+from mlpeg.enums import WAREHOUSE_UNITS, Band, Dispersion, PartKind, State
 from mlpeg.errors import PartRejected
 from mlpeg.landing import FORMAT_VERSION, SCHEMAS, read_metadata
 
@@ -149,6 +149,11 @@ def validate_predictions(
                 f"{values[0]!r} disagrees with the part metadata {run.get(column)!r}",
                 field=column,
             )
+    for name, vocabulary in (("dispersion", Dispersion), ("band", Band)):
+        value = run.get(name)
+        if value is not None and value not in {str(v) for v in vocabulary}:
+            choices = ", ".join(str(v) for v in vocabulary)
+            _reject(path, f"run {name} {value!r} is not one of {choices}", field=name)
     models = set(pc.unique(table.column("model_key")).to_pylist())
     for model in models - known_models:
         row = _first_true(pc.equal(table.column("model_key"), model))

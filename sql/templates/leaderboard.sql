@@ -1,7 +1,9 @@
--- grain: one row per model; overall score then, per category, a score and a state.
+-- grain: one row per model; overall score then, per category, a score, a state and marks.
 -- The category columns are, for every category key <c>:
 --     max(score) filter (where category_key = '<c>') as <c>,
---     coalesce(max(state) filter (where category_key = '<c>'), 'not_run') as <c>__state
+--     coalesce(max(state) filter (where category_key = '<c>'), 'not_run') as <c>__state,
+--     <c>__marks: 'D3' when one of its benchmarks was scored with D3(BJ) added, 'quick' when
+--     one was scored on a quick band or subset only ('D3 quick' both; null neither)
 -- Category scores are computed once (a materialised CTE) and the overall score derived
 -- from them here, instead of reading overall_scores and category_scores separately,
 -- which made DuckDB evaluate every benchmark's views twice.

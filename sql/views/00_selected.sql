@@ -1,16 +1,35 @@
 -- The runs and predictions every other view reads: by default the latest completed run of
--- each (model, benchmark); `mlpeg_as_of` and `mlpeg_run_ids` select others (history).
+-- each (model, benchmark) with the benchmark's declared dispersion; `mlpeg_as_of` and
+-- `mlpeg_run_ids` select others (history; listed runs are taken whatever their dispersion).
+
+-- grain: one row per (model, benchmark): the dispersion its leaderboard run uses. A
+-- benchmark declaring 'd3' gets D3(BJ) added to models not trained with dispersion (as
+-- ML-PEG does, under the model's own name); a model trained with it never gets it twice.
+create or replace view declared_dispersion as
+select
+    models.model_key,
+    benchmarks.benchmark_key,
+    case
+        when benchmarks.dispersion = 'd3' and models.dispersion <> 'trained' then 'd3bj'
+        else 'none'
+    end as dispersion,
+from models
+cross join benchmarks;
 
 -- grain: one row per (model, benchmark)
 create or replace view selected_runs as
 with candidates as (
-    select *
+    select runs.*
     from runs
-    where ended_at <= coalesce(getvariable('mlpeg_as_of')::timestamptz, 'infinity'::timestamptz)
-      and (
-          getvariable('mlpeg_run_ids') is null
-          or list_contains(getvariable('mlpeg_run_ids')::varchar[], run_id)
-      )
+    left join declared_dispersion as declared
+        on declared.model_key = runs.model_key and declared.benchmark_key = runs.benchmark_key
+    where runs.ended_at
+          <= coalesce(getvariable('mlpeg_as_of')::timestamptz, 'infinity'::timestamptz)
+      and case
+          when getvariable('mlpeg_run_ids') is null
+              then declared.dispersion is null or runs.dispersion = declared.dispersion
+          else list_contains(getvariable('mlpeg_run_ids')::varchar[], runs.run_id)
+      end
 ),
 ranked as (
     select
@@ -52,3 +71,18 @@ from predictions
 join selected_runs using (run_id)
 join structures using (structure_id)
 cross join scenarios;
+
+-- grain: one row per (model, benchmark) that has a run with the other dispersion choice
+-- (a comparison run, `mlpeg calc --dispersion`): the latest such run. Never scored; the
+-- app's benchmark page shows its metrics (stored in run_metrics) beside the scored ones.
+create or replace view other_dispersion_runs as
+select runs.*
+from runs
+join declared_dispersion as declared
+    on declared.model_key = runs.model_key and declared.benchmark_key = runs.benchmark_key
+where runs.dispersion <> declared.dispersion
+  and runs.ended_at
+      <= coalesce(getvariable('mlpeg_as_of')::timestamptz, 'infinity'::timestamptz)
+qualify row_number() over (
+    partition by runs.model_key, runs.benchmark_key order by runs.ended_at desc, runs.run_id desc
+) = 1;

@@ -58,7 +58,7 @@ where not is_test_only
 -- grain: one row per (model, benchmark, metric)
 create or replace view metric_scores as
 with ran as (
-    select distinct model_key, benchmark_key from selected_runs
+    select model_key, benchmark_key, dispersion, band, from selected_runs
 ),
 scored as (
     select
@@ -85,6 +85,8 @@ scored as (
         coalesce(coverage.n_ok, 0) as n_ok,
         coalesce(coverage.n_points, 0) as n_points,
         definitions.display_order,
+        ran.dispersion,  -- of the scored run: 'd3bj' where D3(BJ) was added
+        ran.band,  -- of the scored run: 'quick' or 'subset' when not the full benchmark
     from leaderboard_models
     cross join scoring_definitions as definitions
     left join ran
@@ -119,6 +121,8 @@ select
     weighted_mean(score, weight) as score,
     summary_state(list(state)) as state,
     any_value(benchmark_weight) as benchmark_weight,
+    any_value(dispersion) as dispersion,
+    any_value(band) as band,
 from metric_scores
 join weights using (benchmark_key)
 group by all;
@@ -141,6 +145,9 @@ select
     weighted_mean(score, benchmark_weight) as score,
     summary_state(list(state)) as state,
     any_value(category_weight) as category_weight,
+    -- markers: some benchmark scored with D3(BJ) added / on a quick band or subset only
+    coalesce(bool_or(dispersion = 'd3bj'), false) as with_d3,
+    coalesce(bool_or(band in ('quick', 'subset')), false) as is_quick,
 from benchmark_scores
 join weights using (category_key)
 group by all;
