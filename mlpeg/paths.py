@@ -1,24 +1,45 @@
-"""Where mlpeg finds its SQL, benchmarks and default warehouse."""
+"""Where mlpeg finds its SQL, benchmarks, app and default warehouse.
+
+In a source checkout ``sql/``, ``benchmarks/`` and ``streamlit_app/`` are top-level folders
+beside the package; an installed wheel ships them inside it (``mlpeg/sql``, ...; see
+setup.py), so the installed ``mlpeg`` works from any directory.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-#: Root of the source tree (holds ``sql/``, ``benchmarks/`` and ``warehouse/``).
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SQL_DIR = REPO_ROOT / "sql"
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: Root of the source tree (holds ``sql/``, ``benchmarks/`` and ``warehouse/``) when mlpeg
+#: runs from a checkout or an editable install; the folder above the package otherwise.
+REPO_ROOT = PACKAGE_DIR.parent
+#: Whether the package runs from a source checkout (else from an installed wheel).
+IS_SOURCE_TREE = (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "sql").is_dir()
+#: Folder holding ``sql/``, ``benchmarks/`` and ``streamlit_app/``.
+RESOURCE_ROOT = REPO_ROOT if IS_SOURCE_TREE else PACKAGE_DIR
+SQL_DIR = RESOURCE_ROOT / "sql"
+APP_DIR = RESOURCE_ROOT / "streamlit_app"
 
 
 def benchmarks_dir() -> Path:
     """Return the folder holding ``<category>/<benchmark>/benchmark.yml`` trees."""
-    return Path(os.environ.get("MLPEG_BENCHMARKS", REPO_ROOT / "benchmarks"))
+    return Path(os.environ.get("MLPEG_BENCHMARKS", RESOURCE_ROOT / "benchmarks"))
+
+
+def data_home() -> Path:
+    """Return where an installed mlpeg keeps its warehouse (``$XDG_DATA_HOME/mlpeg``)."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "mlpeg"
 
 
 def default_warehouse() -> Path:
-    """Return the warehouse path from ``MLPEG_WAREHOUSE`` or ``warehouse/mlpeg.duckdb``."""
-    return Path(os.environ.get("MLPEG_WAREHOUSE", REPO_ROOT / "warehouse" / "mlpeg.duckdb"))
+    """Return the warehouse path: ``MLPEG_WAREHOUSE``, else ``warehouse/mlpeg.duckdb`` in a
+    checkout, or in :func:`data_home` when installed."""
+    if "MLPEG_WAREHOUSE" in os.environ:
+        return Path(os.environ["MLPEG_WAREHOUSE"])
+    root = REPO_ROOT if IS_SOURCE_TREE else data_home()
+    return root / "warehouse" / "mlpeg.duckdb"
 
 
 def landing_dir(warehouse: Path) -> Path:

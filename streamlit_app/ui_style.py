@@ -92,6 +92,34 @@ def is_sentinel(value: float) -> bool:
     return abs(value) >= 1e13
 
 
+#: Markers after a score (as in the terminal): D3(BJ) added; quick band or subset only.
+D3_MARK = "ᴰ³"
+QUICK_MARK = "*"
+MARKS_HELP = (
+    f"{D3_MARK}: computed with D3(BJ) added (the benchmark declares dispersion). "
+    f"{QUICK_MARK}: a quick band or subset, not the full benchmark."
+)
+
+
+def mark(dispersion: object = None, band: object = None) -> str:
+    """Return the markers of a score from its run's dispersion and band."""
+    return (D3_MARK if dispersion == "d3bj" else "") + (
+        QUICK_MARK if band in ("quick", "subset") else ""
+    )
+
+
+def leaderboard_marks(table: pd.DataFrame, categories: list[dict]) -> pd.DataFrame:
+    """Return the markers of the summary table's category cells (``<key>__marks``)."""
+    marks = {}
+    for category in categories:
+        column = table.get(f"{category['category_key']}__marks")
+        words = [] if column is None else [str(v or "").split() for v in column]
+        marks[category["title"]] = [
+            (D3_MARK if "D3" in w else "") + (QUICK_MARK if "quick" in w else "") for w in words
+        ] or [""] * len(table)
+    return pd.DataFrame(marks, index=range(len(table)))
+
+
 def styled(
     frame: pd.DataFrame,
     states: pd.DataFrame,
@@ -100,6 +128,7 @@ def styled(
     formats: Mapping[str, str] | None = None,
     colour_by: pd.DataFrame | None = None,
     higher_is_worse: set[str] | None = None,
+    marks: pd.DataFrame | None = None,
 ) -> Styler:
     """Style a table of values: coloured scores, and state labels where there is no value.
 
@@ -122,6 +151,9 @@ def styled(
         Scores to colour ``coloured`` columns by, when they show raw values instead.
     higher_is_worse
         Columns where a larger value is worse (errors): their sentinels are +huge.
+    marks
+        Same rows as ``frame``: text shown after a cell's value (the D3 and quick-band
+        markers, :func:`mark`), for the columns it holds.
     """
     formats = dict(formats or {})
     higher_is_worse = set(higher_is_worse or ())
@@ -155,27 +187,36 @@ def styled(
     shown = pd.DataFrame(shown_columns, index=frame.index)
     styles = pd.DataFrame(style_columns, index=frame.index)
 
-    def formatter(column: str):
+    def formatter(column: str, suffix: str = ""):
         is_score = column in coloured and colour_by is None
         fmt = formats.get(column, "{:.3f}" if is_score else None)
 
         def show(value: float) -> str:
             if is_sentinel(value):
                 return _LABEL_OF_SENTINEL.get(value, "–")
-            return fmt.format(value) if fmt else number(value)
+            return (fmt.format(value) if fmt else number(value)) + suffix
 
         return show
 
     # A one-letter uuid keeps every cell's CSS selector short: the grid scans the whole
     # stylesheet once per drawn cell, so its length is paid on every redraw.
     styler = Styler(shown, uuid="s", uuid_len=1, cell_ids=False)
-    return styler.apply(lambda _: styles, axis=None).format(
+    styler = styler.apply(lambda _: styles, axis=None).format(
         {column: formatter(column) for column in columns}
     )
+    # marked cells: one formatter per (column, marker), on just those rows
+    for column in columns if marks is not None else ():
+        if column not in marks.columns:
+            continue
+        cell_marks = marks[column].fillna("").to_numpy(dtype=object)
+        for suffix in set(cell_marks) - {""}:
+            rows = frame.index[cell_marks == suffix]
+            styler = styler.format(formatter(column, suffix), subset=(rows, [column]))
+    return styler
 
 
-def legend() -> None:
-    """Show the colour scale and the four state styles."""
+def legend(*, marks: bool = False) -> None:
+    """Show the colour scale and the four state styles (and the markers, if shown)."""
     swatches = "".join(
         f"<span style='{STATE_CSS[state]}; padding: 1px 6px; margin-right: 6px; "
         f"border-radius: 3px'>{STATE_LABELS[state]}</span>"
@@ -186,9 +227,10 @@ def legend() -> None:
         f"{s / 4:.2f}</span>"
         for s in range(5)
     )
+    shown_marks = f"<span style='margin-left: 16px'>{MARKS_HELP}</span>" if marks else ""
     st.html(
         f"<div style='font-size: 0.8rem; margin: 2px 0 8px 0'>score {scale}"
-        f"<span style='margin-left: 16px'>{swatches}</span></div>"
+        f"<span style='margin-left: 16px'>{swatches}</span>{shown_marks}</div>"
     )
 
 

@@ -55,8 +55,15 @@ def predictions_part(
     run_id: str = "run-1",
     ended: datetime | None = None,
     name: str | None = None,
+    dispersion: str | None = None,
+    band: str | None = None,
+    d3: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a predictions part for one (run, model, benchmark)."""
+    """Write a predictions part for one (run, model, benchmark).
+
+    ``dispersion``, ``band`` and ``d3`` (the D3 settings) are recorded as ``mlpeg calc``
+    records them; left out, the part reads as one written before they were recorded.
+    """
     full = [{"run_id": run_id, "model_key": model, "benchmark_key": benchmark, **r} for r in rows]
     table = pa.Table.from_pylist(full, schema=PREDICTIONS_SCHEMA)
     ended = ended or T0 + timedelta(hours=1)
@@ -66,6 +73,9 @@ def predictions_part(
         benchmark_key=benchmark,
         started_at=ended - timedelta(minutes=5),
         ended_at=ended,
+        dispersion=dispersion,
+        band=band,
+        model={"d3": d3} if d3 else None,
     )
     return write_part(
         table,

@@ -120,7 +120,7 @@ def con(warehouse: Path, test_models: Path, x23_only: None):
 
 @pytest.fixture
 def tree(tmp_path: Path, test_models: Path) -> Path:
-    """model-a (trained with dispersion), model-c (gets -D3) and an unknown model."""
+    """model-a (trained with dispersion), model-c (gets D3 on X23) and an unknown model."""
     root = tmp_path / "ml_peg_outputs"
     structures, references = _x23()
     rng = np.random.default_rng(7)
@@ -135,12 +135,15 @@ def test_tree_reproduces_ml_peg_mae(tree, con):
     report, maes, counts = _import(con, tree)
     assert report.exit_code == 0
     assert [m.status for m in report.models] == [ModelStatus.LOADED] * 3
-    # models.yml names: model-a as is (trained with dispersion), model-c gets -D3 on X23
-    assert set(maes) == {"model-a", "model-c-D3", "mace-ext"}
+    # every folder keeps its name: one model, one row, D3 or not
+    assert set(maes) == {"model-a", "model-c", "mace-ext"}
     assert maes["model-a"] == pytest.approx(expected["model-a"], rel=1e-9)
     assert maes["mace-ext"] == pytest.approx(expected["mace-ext"], rel=1e-9)
-    assert maes["model-c-D3"] == pytest.approx(expected["model-c"], rel=1e-9)
-    assert maes["model-c-D3"] == pytest.approx(2.0, abs=1e-9)  # offset by 2 kJ/mol everywhere
+    assert maes["model-c"] == pytest.approx(expected["model-c"], rel=1e-9)
+    assert maes["model-c"] == pytest.approx(2.0, abs=1e-9)  # offset by 2 kJ/mol everywhere
+    # each run records the dispersion X23 declares for its model: D3(BJ) unless trained with it
+    dispersion = dict(con.execute("select model_key, dispersion from runs").fetchall())
+    assert dispersion == {"model-a": "none", "model-c": "d3bj", "mace-ext": "d3bj"}
     assert counts == (3 * 46, 3, 4, 23)  # predictions, runs, parts (3 + references), refs
     assert report.registered_models == ["mace-ext"]
 
@@ -153,7 +156,7 @@ def test_imported_model_is_registered_and_ranked(tree, con):
     board = dict(con.execute("select model_key, overall from leaderboard").fetchall())
     assert (family, dispersion, test_only) == ("imported", "unknown", False)
     # the only benchmark with scores is X23: overall = 1 − MAE/100
-    assert board["model-c-D3"] == pytest.approx(1 - 2.0 / 100, abs=1e-9)
+    assert board["model-c"] == pytest.approx(1 - 2.0 / 100, abs=1e-9)
 
 
 def test_reimport_and_copied_tree_change_nothing(tree, con, tmp_path):
@@ -179,10 +182,10 @@ def test_changed_outputs_make_a_new_latest_run_and_keep_the_old(tree, con):
     statuses = {m.model_key: m.status for m in report.models}
     assert statuses == {
         "model-a": ModelStatus.UNCHANGED,
-        "model-c-D3": ModelStatus.LOADED,
+        "model-c": ModelStatus.LOADED,
         "mace-ext": ModelStatus.UNCHANGED,
     }
-    assert maes_after["model-c-D3"] == pytest.approx(5.0, abs=1e-9)
+    assert maes_after["model-c"] == pytest.approx(5.0, abs=1e-9)
     assert maes_after["model-a"] == maes["model-a"]
     assert (n_predictions_after, n_runs_after) == (n_predictions + 46, n_runs + 1)
 

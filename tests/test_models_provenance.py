@@ -31,7 +31,7 @@ def test_ge_sb_te_model_on_x23_is_unsupported_with_its_provenance(
     spec = registry.get_model("mace-ge-sb-te")
     summary = run_tasks(tasks, spec, x23, landing=landing, device="cpu")
     assert (summary.n_ok, summary.n_failed, summary.n_unsupported) == (0, 0, 4)
-    assert summary.model_key == "mace-ge-sb-te-D3"  # X23 adds D3 to models trained without
+    assert summary.model_key == "mace-ge-sb-te"  # one model, one key: D3 is on the run
     write_references(module.references(), x23, landing=landing)
     with writer(warehouse) as con:
         assert not ingest(con, [landing]).rejected
@@ -48,7 +48,7 @@ def test_ge_sb_te_model_on_x23_is_unsupported_with_its_provenance(
             select family, checkpoint, checkpoint_sha256, d3->>'backend', d3->>'damping',
                    (d3->>'cutoff')::double, versions->>'torch', versions->>'mace-torch',
                    versions->>'e3nn', versions->>'mlpeg', device, dtype, host, code_version,
-                   ended_at >= started_at
+                   ended_at >= started_at, dispersion
             from runs where model_key = ?
             """,
             [summary.model_key],
@@ -65,8 +65,9 @@ def test_ge_sb_te_model_on_x23_is_unsupported_with_its_provenance(
     assert versions == [
         importlib.metadata.version(name) for name in ("torch", "mace-torch", "e3nn", "mlpeg")
     ]
-    device, dtype, host, code_version, ordered = run[10:]
+    device, dtype, host, code_version, ordered, dispersion = run[10:]
     assert (device, dtype, ordered) == ("cpu", "float64", True)
+    assert dispersion == "d3bj"  # X23 adds D3(BJ) to models trained without dispersion
     assert host and code_version
 
 

@@ -110,16 +110,21 @@ def test_chgnet_end_to_end_two_systems(tmp_path, x23_tasks):
         timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "chgnet-0.3.0-D3" in done.stdout
+    assert "ᴰ³" in done.stdout  # the leaderboard marks the score computed with D3 added
     con = duckdb.connect(str(warehouse), read_only=True)
-    board = con.sql("select model_key, overall, molecular_crystal from leaderboard").fetchall()
+    board = con.sql(
+        "select model_key, overall, molecular_crystal, molecular_crystal__marks from leaderboard"
+    ).fetchall()
     points = con.sql("select system, pred, state from x23.points order by system").fetchall()
-    provenance = con.sql("select device, versions->>'chgnet', status from runs").fetchall()
+    provenance = con.sql(
+        "select device, versions->>'chgnet', status, dispersion, band, d3->>'damping' from runs"
+    ).fetchall()
     con.close()
-    assert [row[0] for row in board] == ["chgnet-0.3.0-D3"]
+    assert [row[0] for row in board] == ["chgnet-0.3.0"]  # one row per model, no "-D3"
+    assert board[0][3] == "D3 quick"  # D3(BJ) added; a subset, not the full benchmark
     assert 0.0 <= board[0][1] <= 1.0 and board[0][1] == board[0][2]
     assert [p[0] for p in points] == ["acetic_acid", "cyhexo"] and all(p[2] == "ok" for p in points)
-    assert provenance == [("cpu", "0.4.2", "completed")]
+    assert provenance == [("cpu", "0.4.2", "completed", "d3bj", "subset", "bj")]
 
     from ase.calculators.mixing import SumCalculator
     from chgnet.model import CHGNet, CHGNetCalculator

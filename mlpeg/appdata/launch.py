@@ -9,9 +9,9 @@ from pathlib import Path
 
 from mlpeg.appdata.structure_html import THREEDMOL_FILE
 from mlpeg.errors import MlpegError
-from mlpeg.paths import REPO_ROOT
+from mlpeg.paths import APP_DIR
 
-APP_SCRIPT = REPO_ROOT / "streamlit_app" / "app.py"
+APP_SCRIPT = APP_DIR / "app.py"
 
 
 def streamlit_command(*, port: int | None, host: str) -> list[str]:

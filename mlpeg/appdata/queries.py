@@ -87,7 +87,7 @@ def benchmark_info(store: AppStore, benchmark_key: str) -> BenchmarkInfo:
 LEADERBOARD_SQL = "select * from leaderboard"
 
 CATEGORY_SCORES_SQL = """
-select model_key, benchmark_key, score, state, benchmark_weight,
+select model_key, benchmark_key, score, state, benchmark_weight, dispersion, band,
 from benchmark_scores
 where category_key = ?
 order by model_key, benchmark_key
@@ -125,7 +125,7 @@ order by model_key, display_order
 """
 
 BENCHMARK_TOTAL_SQL = """
-select model_key, score, state, benchmark_weight,
+select model_key, score, state, benchmark_weight, dispersion, band,
 from benchmark_scores
 where benchmark_key = ?
 """
@@ -143,6 +143,32 @@ cross join scoring_definitions as definitions
 where definitions.benchmark_key = ?
 order by models.model_key, definitions.display_order
 """
+
+
+OTHER_DISPERSION_SQL = """
+select
+    other.model_key,
+    other.dispersion,
+    other.band,
+    other.run_id,
+    other.ended_at,
+    stored.metric_key,
+    stored.value,
+from other_dispersion_runs as other
+join run_metrics as stored using (run_id)
+where other.benchmark_key = ?
+order by other.model_key, stored.metric_key
+"""
+
+
+def other_dispersion(store: AppStore, params: ScoringParams, benchmark_key: str) -> pa.Table:
+    """Return the metric values of the latest run with the other dispersion choice.
+
+    These are comparison runs (``mlpeg calc --dispersion``): not scored, shown beside
+    the scored ones. One row per (model, metric).
+    """
+    runs = ScoringParams(as_of=params.as_of, run_ids=params.run_ids)
+    return store.query(OTHER_DISPERSION_SQL, (benchmark_key,), runs).table
 
 
 def leaderboard(store: AppStore, params: ScoringParams) -> pa.Table:

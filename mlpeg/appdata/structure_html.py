@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 from ase.data import chemical_symbols
 
-from mlpeg.paths import REPO_ROOT
+from mlpeg.paths import APP_DIR
 
 #: Version of 3Dmol.js that py3Dmol 2.5.5 expects; ``make setup`` fetches this one.
 THREEDMOL_VERSION = "2.5.5"
 #: Where ``make setup`` puts 3Dmol.js (git-ignored; served at ``/app/static/...``).
-THREEDMOL_FILE = REPO_ROOT / "streamlit_app" / "static" / "3Dmol-min.js"
+THREEDMOL_FILE = APP_DIR / "static" / "3Dmol-min.js"
 #: The URL Streamlit serves it at when static serving is on.
 THREEDMOL_URL = "/app/static/3Dmol-min.js"
 

@@ -180,6 +180,12 @@ def metrics_table(store, params, benchmark_key: str, definitions: pd.DataFrame) 
     ]
     score_columns = ["Score", *(states.columns[1:] if normalised else [])]
     formats = {column: "{:.3f}" for column in score_columns}
+    marks = pd.DataFrame(
+        {"Score": [ui_style.mark(row["dispersion"], row["band"]) for _, row in totals.iterrows()]}
+    )
+    column_config["Score"] = st.column_config.NumberColumn(
+        "Score", help="Weighted mean of metric scores. " + ui_style.MARKS_HELP
+    )
     st.dataframe(
         ui_style.styled(
             values,
@@ -188,12 +194,14 @@ def metrics_table(store, params, benchmark_key: str, definitions: pd.DataFrame) 
             colour_by=colour_by,
             formats=formats,
             higher_is_worse=errors,
+            marks=marks,
         ),
         hide_index=True,
         key="metrics_table",
         column_config=column_config,
     )
-    ui_style.legend()
+    ui_style.legend(marks=bool(marks.to_numpy().astype(bool).any()))
+    other_dispersion_table(store, params, benchmark_key, definitions, scores)
     if len(mismatch):
         reference = ", ".join(sorted({str(v) for v in levels["reference_level_of_theory"] if v}))
         listed = ", ".join(f"{m} ({trained.get(m, 'unknown')})" for m in mismatch.index)
@@ -351,6 +359,37 @@ def inspect(store, params, benchmark, metric: dict, points: pd.DataFrame) -> Non
             + (", periodic (unit cell drawn)" if any(base["pbc"]) else "")
             + (f", {len(frames)} output frames" if frames else "")
         )
+
+
+def other_dispersion_table(
+    store, params, benchmark_key: str, definitions: pd.DataFrame, scores: pd.DataFrame
+) -> None:
+    """Metric values of the other dispersion choice (comparison runs), beside the scored ones."""
+    other = queries.other_dispersion(store, params, benchmark_key).to_pandas()
+    if other.empty:
+        return
+    rows = []
+    for model, runs in other.groupby("model_key", sort=True):
+        choice = runs["dispersion"].iloc[0]
+        scored = scores[scores["model_key"] == model].set_index("metric_key")
+        for metric in definitions.to_dict("records"):
+            key = metric["metric_key"]
+            value = runs.set_index("metric_key")["value"].get(key)
+            rows.append(
+                {
+                    "Model": model,
+                    "Metric": f"{key} [{metric['unit']}]",
+                    "Scored": scored["value"].get(key),
+                    "Other choice": value,
+                    "Other dispersion": "D3(BJ) added" if choice == "d3bj" else "no D3",
+                }
+            )
+    with st.expander(f"The other dispersion choice ({other['model_key'].nunique()} models)"):
+        st.caption(
+            "Comparison runs (mlpeg calc --dispersion) with the dispersion this benchmark does "
+            "not declare for the model; not scored. Scored: the leaderboard's run."
+        )
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="other_dispersion_table")
 
 
 @ui_state.fragment

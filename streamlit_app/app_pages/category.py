@@ -24,6 +24,19 @@ def score_frame(
     return values.reset_index(drop=True), states.reset_index(drop=True)
 
 
+def score_marks(scores: pd.DataFrame, models: pd.Series, benchmarks: list[dict]) -> pd.DataFrame:
+    """Return the D3 and quick-band markers of each (model, benchmark) cell of the table."""
+    marks = {}
+    for bench in benchmarks:
+        part = scores[scores["benchmark_key"] == bench["benchmark_key"]].set_index("model_key")
+        found = {
+            model: ui_style.mark(row.get("dispersion"), row.get("band"))
+            for model, row in part.iterrows()
+        }
+        marks[bench["benchmark_key"]] = [found.get(model, "") for model in models]
+    return pd.DataFrame(marks, index=range(len(models)))
+
+
 @ui_state.fragment
 def scores_section(category_key: str, benchmarks: list[dict]) -> None:
     """Benchmark weights and the scored table (a fragment: a weight reruns only this)."""
@@ -42,9 +55,10 @@ def scores_section(category_key: str, benchmarks: list[dict]) -> None:
         st.info("No model has run yet.")
         return
     values, states = score_frame(scores, totals, benchmarks)
+    marks = score_marks(scores, values["Model"], benchmarks)
     coloured = ["Score", *[b["benchmark_key"] for b in benchmarks]]
     st.dataframe(
-        ui_style.styled(values, states, coloured=coloured),
+        ui_style.styled(values, states, coloured=coloured, marks=marks),
         hide_index=True,
         key="category_table",
         column_config={
@@ -54,13 +68,15 @@ def scores_section(category_key: str, benchmarks: list[dict]) -> None:
             ),
             **{
                 b["benchmark_key"]: st.column_config.NumberColumn(
-                    b["benchmark_key"], help=f"{b['title']} · reference: {b['level_of_theory']}"
+                    b["benchmark_key"],
+                    help=f"{b['title']} · reference: {b['level_of_theory']}. "
+                    + ui_style.MARKS_HELP,
                 )
                 for b in benchmarks
             },
         },
     )
-    ui_style.legend()
+    ui_style.legend(marks=bool(marks.to_numpy().astype(bool).any()))
 
 
 def main() -> None:

@@ -64,9 +64,10 @@ def leaderboard_section(categories: list[dict]) -> None:
     if models:
         table = table[table["model_key"].isin(models)]
     values, states = ui_style.leaderboard_frame(table, categories)
+    marks = ui_style.leaderboard_marks(table, categories)
     titles = [category["title"] for category in categories]
     st.dataframe(
-        ui_style.styled(values, states, coloured=["Overall", *titles]),
+        ui_style.styled(values, states, coloured=["Overall", *titles], marks=marks),
         hide_index=True,
         key="summary_table",
         column_config={
@@ -76,13 +77,16 @@ def leaderboard_section(categories: list[dict]) -> None:
             ),
             **{
                 category["title"]: st.column_config.NumberColumn(
-                    category["title"], help=category["description"] or None
+                    category["title"],
+                    help=" ".join(
+                        filter(None, [category["description"], ui_style.MARKS_HELP])
+                    ),
                 )
                 for category in categories
             },
         },
     )
-    ui_style.legend()
+    ui_style.legend(marks=bool(marks.to_numpy().astype(bool).any()))
     st.download_button(
         "Download CSV",
         lambda: ui_style.table_csv(values, states),  # made on click, not on every rerun
