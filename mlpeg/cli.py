@@ -167,7 +167,7 @@ def list_benchmarks(
             "metrics": [m.key for m in bench.metrics],
             "structures": bench.structures,
             "cost": bench.cost,
-            "quick_band": (bench.quick or {}).get("description"),
+            "quick_band": ((bench.quick or {}).get("description") or "").strip() or None,
             "dispersion": bench.dispersion,
             "level_of_theory": bench.level_of_theory,
         }

@@ -257,7 +257,7 @@ def test_benchmarks_in_a_pipe_keep_whole_keys():
     assert all(key in done.stdout for key in keys)
     gscdb = [line for line in done.stdout.splitlines() if "GSCDB" in line]  # `| grep GSCDB`
     assert {k for k in keys if k.startswith("GSCDB")} == {
-        word for line in gscdb for word in line.replace("│", " ").split() if "GSCDB" in word
+        word for line in gscdb for word in line.replace("│", " ").split() if "GSCDB138_" in word
     }
     frame = pl.read_csv(_cli("benchmarks", "--format", "csv").stdout.encode())
     assert frame["benchmark"].to_list() == keys
