@@ -91,5 +91,6 @@ def test_default_models_are_scored_with_d3_on_x23():
     from mlpeg import catalog
 
     x23 = catalog.get_benchmark("X23")
-    keys = [spec.key(with_d3=spec.needs_d3(x23.dispersion)) for spec in registry.default_models()]
-    assert keys == ["chgnet-0.3.0-D3", "sevennet-0-D3"]
+    choices = [spec.declared_dispersion(x23.dispersion) for spec in registry.default_models()]
+    assert choices == ["d3bj", "d3bj"]  # trained without dispersion: D3(BJ) added on X23
+    assert registry.get_model("MACE-OFF23(L)").declared_dispersion(x23.dispersion) == "none"

@@ -299,3 +299,35 @@ def test_benchmark_declaring_unknown_dispersion_or_no_quick_band(tmp_path):
     (folder / "benchmark.yml").write_text(base + "cost: slow\n")
     with pytest.raises(ConfigError, match="a slow benchmark needs a quick band"):
         catalog.benchmarks(tmp_path)
+
+
+# -- the app ---------------------------------------------------------------------------------
+
+
+def test_app_shows_one_row_per_model_with_the_d3_marker(built, monkeypatch):
+    from streamlit import dataframe_util
+    from streamlit.testing.v1 import AppTest
+
+    def display(at: AppTest) -> tuple:
+        proto = at.dataframe[0].proto
+        shown = dataframe_util.convert_arrow_bytes_to_pandas_df(
+            proto.arrow_data.styler.display_values
+        )
+        return at.dataframe[0].value, shown
+
+    monkeypatch.setenv("MLPEG_WAREHOUSE", str(built))
+    app = AppTest.from_file(str(REPO_ROOT / "streamlit_app" / "app.py"), default_timeout=120)
+    at = app.run()
+    assert not at.exception, [e.value for e in at.exception]
+    values, shown = display(at)
+    assert sorted(values["Model"]) == ["model-a", "model-c"]  # no "model-c-D3" row
+    row_c = list(values["Model"]).index("model-c")
+    assert shown.loc[row_c, "Molecular Crystals"] == f"{1 - MAE / 100:.3f}ᴰ³"
+    at.switch_page("app_pages/category.py")
+    at.query_params["category"] = "molecular_crystal"
+    at = at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    values, shown = display(at)
+    row_c, row_a = list(values["Model"]).index("model-c"), list(values["Model"]).index("model-a")
+    assert shown.loc[row_c, "X23"] == f"{1 - MAE / 100:.3f}ᴰ³"
+    assert shown.loc[row_a, "X23"] == f"{1 - MAE_A / 100:.3f}"  # trained with dispersion

@@ -72,10 +72,6 @@ class ModelSpec:
             return Dispersion.D3BJ
         return Dispersion.NONE
 
-    def needs_d3(self, benchmark_dispersion: str) -> bool:
-        """Return whether D3 is added to this model on a benchmark by default."""
-        return self.declared_dispersion(benchmark_dispersion) == Dispersion.D3BJ
-
     @property
     def checkpoint_kind(self) -> str:
         """``url`` (pinned by sha256), ``file`` (a local path) or ``name`` (package's own)."""
