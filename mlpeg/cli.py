@@ -131,7 +131,7 @@ def _metrics_summary(bench: catalog.Benchmark) -> str:
 
 
 def _quick_band(bench: catalog.Benchmark) -> str:
-    """A few words on a benchmark's quick band, for the table."""
+    """Return a few words on a benchmark's quick band, for the table."""
     if bench.quick is None:
         return "–"
     if "every" in bench.quick:

@@ -54,7 +54,9 @@ def markdown(rows: list[dict[str, Any]], columns: list[str]) -> str:
         "| " + " | ".join("---" for _ in columns) + " |",
     ]
     for row in rows:
-        cells = [_cell(row.get(column)).replace("|", "\\|").replace("\n", " ") for column in columns]
+        cells = [
+            _cell(row.get(column)).replace("|", "\\|").replace("\n", " ") for column in columns
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

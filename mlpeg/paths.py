@@ -34,8 +34,10 @@ def data_home() -> Path:
 
 
 def default_warehouse() -> Path:
-    """Return the warehouse path: ``MLPEG_WAREHOUSE``, else ``warehouse/mlpeg.duckdb`` in a
-    checkout, or in :func:`data_home` when installed."""
+    """Return the warehouse path (``MLPEG_WAREHOUSE`` overrides).
+
+    ``warehouse/mlpeg.duckdb`` in a checkout; in :func:`data_home` when installed.
+    """
     if "MLPEG_WAREHOUSE" in os.environ:
         return Path(os.environ["MLPEG_WAREHOUSE"])
     root = REPO_ROOT if IS_SOURCE_TREE else data_home()

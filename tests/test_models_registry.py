@@ -133,7 +133,9 @@ def test_unknown_model_names_the_known_ones(models_yml):
     models_yml("a: {family: mock, checkpoint: z}\nb: {family: mock, checkpoint: z}\n")
     with pytest.raises(ConfigError, match=r"Unknown model .c.\. Known models: a, b\."):
         registry.get_model("c")
-    with pytest.raises(ConfigError, match=r"Model 'a-D3': D3 is not part of a model's name\. Use 'a'"):
+    with pytest.raises(
+        ConfigError, match=r"Model 'a-D3': D3 is not part of a model's name\. Use 'a'"
+    ):
         registry.get_model("a-D3")
 
 

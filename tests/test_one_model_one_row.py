@@ -38,7 +38,9 @@ MAE_A = abs(E_LATT - REFS["ammonia"])  # model-a ran ammonia only
 
 
 def _x23_rows(systems: list[str], shift: float = 0.0) -> list[dict]:
-    tasks = {(t.system, t.role): t.atoms for t in catalog.get_benchmark("X23").calc_module().tasks()}
+    tasks = {
+        (t.system, t.role): t.atoms for t in catalog.get_benchmark("X23").calc_module().tasks()
+    }
     energies = {"ammonia": (-10.0, -2.0), "urea": (-9.0, -4.0)}
     rows = []
     for system in systems:
@@ -54,12 +56,23 @@ def _landing(root: Path) -> Path:
     bench = catalog.get_benchmark("X23")
     write_references(bench.calc_module().references(), bench, landing=landing)
     predictions_part(
-        landing, _x23_rows(["ammonia", "urea"]), model="model-c", benchmark="X23",
-        run_id="run-c", dispersion="d3bj", band="full", d3=D3_SETTINGS,
+        landing,
+        _x23_rows(["ammonia", "urea"]),
+        model="model-c",
+        benchmark="X23",
+        run_id="run-c",
+        dispersion="d3bj",
+        band="full",
+        d3=D3_SETTINGS,
     )
     predictions_part(
-        landing, _x23_rows(["ammonia"]), model="model-a", benchmark="X23", run_id="run-a",
-        dispersion="none", band="full",
+        landing,
+        _x23_rows(["ammonia"]),
+        model="model-a",
+        benchmark="X23",
+        run_id="run-a",
+        dispersion="none",
+        band="full",
     )
     return landing
 
@@ -86,7 +99,7 @@ def test_d3_scores_are_the_models_own_row(built):
         assert d3.fetchone() == ("bj", "dftd3")
     assert sorted(board) == [("model-a", None), ("model-c", "D3")]  # one row per model
     assert mae["model-c"] == pytest.approx(MAE, rel=1e-12)
-    assert MAE == pytest.approx(35.1682, abs=1e-3)  # (10.0442 + 60.2917) / 2 kJ/mol
+    assert pytest.approx(35.1682, abs=1e-3) == MAE  # (10.0442 + 60.2917) / 2 kJ/mol
     assert scores["model-c"] == (pytest.approx(1 - MAE / 100), "d3bj", "full")  # good 0, bad 100
     assert scores["model-a"] == (pytest.approx(1 - MAE_A / 100), "none", "full")
 
@@ -94,8 +107,14 @@ def test_d3_scores_are_the_models_own_row(built):
 def test_comparison_run_is_kept_but_not_scored(built, tmp_path):
     landing = tmp_path / "later"
     predictions_part(  # a later run of model-c without D3 (mlpeg calc --dispersion none)
-        landing, _x23_rows(["ammonia", "urea"], shift=-4.0), model="model-c", benchmark="X23",
-        run_id="run-c-none", dispersion="none", band="full", ended=T0 + timedelta(days=1),
+        landing,
+        _x23_rows(["ammonia", "urea"], shift=-4.0),
+        model="model-c",
+        benchmark="X23",
+        run_id="run-c-none",
+        dispersion="none",
+        band="full",
+        ended=T0 + timedelta(days=1),
     )
     with writer(built) as con:
         assert not ingest(con, [landing]).rejected
@@ -206,8 +225,12 @@ def test_former_d3_landing_part_loads_as_the_models_run(tmp_path, test_models, w
     bench = catalog.get_benchmark("X23")
     write_references(bench.calc_module().references(), bench, landing=landing)
     predictions_part(  # as the former calc wrote it: key 'model-c-D3', D3 settings, no dispersion
-        landing, _x23_rows(["ammonia", "urea"]), model="model-c-D3", benchmark="X23",
-        run_id="run-old", d3=D3_SETTINGS,
+        landing,
+        _x23_rows(["ammonia", "urea"]),
+        model="model-c-D3",
+        benchmark="X23",
+        run_id="run-old",
+        d3=D3_SETTINGS,
     )
     with writer(warehouse) as con:
         assert not ingest(con, [landing]).rejected
@@ -224,7 +247,9 @@ def test_former_d3_landing_part_loads_as_the_models_run(tmp_path, test_models, w
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "mlpeg.cli", *args],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})},
     )
 
@@ -239,7 +264,10 @@ def test_leaderboard_formats_round_trip_and_mark_d3(built):
     assert frame.columns == expected.columns
     assert frame["model_key"].to_list() == expected["model_key"].to_list()
     assert frame["overall"].to_list() == pytest.approx(expected["overall"].to_list(), rel=1e-12)
-    assert frame["molecular_crystal__marks"].to_list() == expected["molecular_crystal__marks"].to_list()
+    assert (
+        frame["molecular_crystal__marks"].to_list()
+        == expected["molecular_crystal__marks"].to_list()
+    )
     table = _cli("leaderboard", "-c", "molecular_crystal", env=env).stdout
     row_c = next(line for line in table.splitlines() if "model-c" in line)
     assert f"{1 - MAE / 100:.3f}ᴰ³" in row_c
@@ -270,15 +298,28 @@ def test_benchmarks_in_a_pipe_keep_whole_keys():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["-m", "model-a", "--dispersion", "d4"], "Unknown dispersion 'd4'; choose one of none, d3bj."),
-        (["-m", "model-c-D3"], "Model 'model-c-D3': D3 is not part of a model's name. Use 'model-c'"),
+        (
+            ["-m", "model-a", "--dispersion", "d4"],
+            "Unknown dispersion 'd4'; choose one of none, d3bj.",
+        ),
+        (
+            ["-m", "model-c-D3"],
+            "Model 'model-c-D3': D3 is not part of a model's name. Use 'model-c'",
+        ),
         (["-m", "model-a", "--dispersion", "d3bj"], "Model 'model-a' was trained with dispersion"),
     ],
 )
 def test_bad_dispersion_input_gets_one_clear_error(args, message, test_models, tmp_path):
     landing_parent = tmp_path / "wh" / "mlpeg.duckdb"
-    done = _cli("calc", "-b", "X23", *args, "-w", str(landing_parent),
-                env={"MLPEG_MODELS": str(test_models)})
+    done = _cli(
+        "calc",
+        "-b",
+        "X23",
+        *args,
+        "-w",
+        str(landing_parent),
+        env={"MLPEG_MODELS": str(test_models)},
+    )
     assert done.returncode == 2
     assert done.stderr.count("error:") == 1 and message in " ".join(done.stderr.split())
     assert not (tmp_path / "wh" / "landing").exists()  # nothing ran

@@ -30,9 +30,21 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("wheel")
     dist = root / "dist"
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(REPO_ROOT), "--no-deps",
-         "--no-build-isolation", "-q", "-w", str(dist)],
-        capture_output=True, text=True, cwd=root,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(REPO_ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(dist),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
     )
     assert build.returncode == 0, build.stderr
     (wheel,) = dist.glob("mlpeg-*.whl")
@@ -40,20 +52,33 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
-         str(wheel)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "-q",
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert install.returncode == 0, install.stderr
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     Path(purelib, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     work = root / "elsewhere"
     work.mkdir()
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if key not in ("PYTHONPATH", "MLPEG_WAREHOUSE", "MLPEG_MODELS", "MLPEG_BENCHMARKS")
     }
     env |= {"XDG_DATA_HOME": str(root / "xdg"), "HOME": str(root / "home")}
@@ -63,17 +88,27 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def _run(installed: dict, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(installed["bin"] / "mlpeg"), *args],
-        capture_output=True, text=True, cwd=installed["cwd"], env=installed["env"],
+        capture_output=True,
+        text=True,
+        cwd=installed["cwd"],
+        env=installed["env"],
         timeout=timeout,
     )
 
 
 def test_installed_package_reads_its_own_files(installed):
     out = subprocess.run(
-        [str(installed["python"]), "-c",
-         "import mlpeg.paths as p; print(p.IS_SOURCE_TREE, p.SQL_DIR, p.benchmarks_dir(), "
-         "p.APP_DIR, p.default_warehouse())"],
-        capture_output=True, text=True, cwd=installed["cwd"], env=installed["env"], check=True,
+        [
+            str(installed["python"]),
+            "-c",
+            "import mlpeg.paths as p; print(p.IS_SOURCE_TREE, p.SQL_DIR, p.benchmarks_dir(), "
+            "p.APP_DIR, p.default_warehouse())",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=installed["cwd"],
+        env=installed["env"],
+        check=True,
     ).stdout.split()
     assert out[0] == "False"
     site = str(installed["root"] / "venv")
@@ -106,8 +141,11 @@ def test_app_serves_from_the_installed_package(installed):
         port = probe.getsockname()[1]
     app = subprocess.Popen(
         [str(installed["bin"] / "mlpeg"), "app", "--port", str(port)],
-        cwd=installed["cwd"], env=installed["env"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=installed["cwd"],
+        env=installed["env"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 120

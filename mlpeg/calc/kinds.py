@@ -211,7 +211,7 @@ class Relax:
         result.frames.append(_snapshot(atoms))
         result.properties = {
             "converged": float(converged),
-            "n_steps": float(n_steps),
+            "n_steps": float(optimizer.nsteps),
             "energy_initial": energy_initial,
             "fmax_final": _max_force(atoms),
         }

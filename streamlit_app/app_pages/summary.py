@@ -78,9 +78,7 @@ def leaderboard_section(categories: list[dict]) -> None:
             **{
                 category["title"]: st.column_config.NumberColumn(
                     category["title"],
-                    help=" ".join(
-                        filter(None, [category["description"], ui_style.MARKS_HELP])
-                    ),
+                    help=" ".join(filter(None, [category["description"], ui_style.MARKS_HELP])),
                 )
                 for category in categories
             },
