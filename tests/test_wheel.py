@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,23 +29,19 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("wheel")
+    drop = ("PYTHONPATH", "MLPEG_WAREHOUSE", "MLPEG_MODELS", "MLPEG_BENCHMARKS")
+    env = {key: value for key, value in os.environ.items() if key not in drop}
+    # built from a copy, so the build's egg-info and build/ stay out of the checkout
+    source = root / "source"
+    ignore = (".git", ".venv", "warehouse", "build", "dist", "*.egg-info", "__pycache__")
+    shutil.copytree(REPO_ROOT, source, ignore=shutil.ignore_patterns(*ignore, "tests", "bench"))
     dist = root / "dist"
+    pip = [sys.executable, "-m", "pip"]
     build = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            str(REPO_ROOT),
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(dist),
-        ],
+        [*pip, "wheel", str(source), "--no-deps", "--no-build-isolation", "-q", "-w", str(dist)],
         capture_output=True,
         text=True,
-        cwd=root,
+        env=env,
     )
     assert build.returncode == 0, build.stderr
     (wheel,) = dist.glob("mlpeg-*.whl")
@@ -52,19 +49,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     install = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(python),
-            "install",
-            "--no-deps",
-            "-q",
-            str(wheel),
-        ],
+        [*pip, "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
         capture_output=True,
         text=True,
+        env=env,
     )
     assert install.returncode == 0, install.stderr
     purelib = subprocess.run(
@@ -72,15 +60,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict:
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     ).stdout.strip()
     Path(purelib, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     work = root / "elsewhere"
     work.mkdir()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("PYTHONPATH", "MLPEG_WAREHOUSE", "MLPEG_MODELS", "MLPEG_BENCHMARKS")
-    }
     env |= {"XDG_DATA_HOME": str(root / "xdg"), "HOME": str(root / "home")}
     return {"bin": venv / "bin", "python": python, "cwd": work, "env": env, "root": root}
 
@@ -126,16 +110,21 @@ def test_benchmarks_lists_every_folder_with_full_keys(installed):
     assert all(key in table.stdout for key in shipped)
 
 
-def test_run_ingests_and_scores_outside_the_repository(installed):
-    done = _run(installed, "run", "-m", "mock", "-b", "extensivity")
-    assert done.returncode == 0, done.stdout + done.stderr
+@pytest.fixture(scope="module")
+def ran(installed) -> subprocess.CompletedProcess:
+    """`mlpeg run` of the mock model on extensivity (no data to fetch), from elsewhere."""
+    return _run(installed, "run", "-m", "mock", "-b", "extensivity")
+
+
+def test_run_ingests_and_scores_outside_the_repository(installed, ran):
+    assert ran.returncode == 0, ran.stdout + ran.stderr
     warehouse = installed["root"] / "xdg" / "mlpeg" / "warehouse" / "mlpeg.duckdb"
     assert warehouse.is_file()
     count = _run(installed, "sql", "select count(*) as n from predictions", "--format", "csv")
     assert count.stdout.splitlines() == ["n", "3"]  # the three slabs: two apart, one together
 
 
-def test_app_serves_from_the_installed_package(installed):
+def test_app_serves_from_the_installed_package(installed, ran):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
