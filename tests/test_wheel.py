@@ -33,8 +33,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     env = {key: value for key, value in os.environ.items() if key not in drop}
     # built from a copy, so the build's egg-info and build/ stay out of the checkout
     source = root / "source"
-    ignore = (".git", ".venv", "warehouse", "build", "dist", "*.egg-info", "__pycache__")
-    shutil.copytree(REPO_ROOT, source, ignore=shutil.ignore_patterns(*ignore, "tests", "bench"))
+    top = {".git", ".venv", "warehouse", "build", "dist", "tests", "bench"}
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skip = {n for n in names if n == "__pycache__" or n.endswith(".egg-info")}
+        return skip | (top & set(names) if Path(folder) == REPO_ROOT else set())
+
+    shutil.copytree(REPO_ROOT, source, ignore=ignore)
     dist = root / "dist"
     pip = [sys.executable, "-m", "pip"]
     build = subprocess.run(

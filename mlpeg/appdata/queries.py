@@ -321,8 +321,8 @@ order by model_key
 """
 
 MODEL_RUNS_SQL = """
-select run_id, benchmark_key, started_at, ended_at, host, device, dtype, versions,
-    code_version, status,
+select run_id, benchmark_key, dispersion, band, started_at, ended_at, host, device, dtype,
+    versions, code_version, status,
     run_id in (select run_id from selected_runs) as is_selected,
 from runs
 where model_key = ?
@@ -362,7 +362,7 @@ def model_speed(store: AppStore, params: ScoringParams, model_key: str) -> pa.Ta
 # -- history ------------------------------------------------------------------------------------
 
 RUNS_SQL = """
-select run_id, model_key, benchmark_key, started_at, ended_at, status,
+select run_id, model_key, benchmark_key, dispersion, band, started_at, ended_at, status,
 from runs
 order by ended_at desc, run_id desc
 """

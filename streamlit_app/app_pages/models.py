@@ -10,6 +10,13 @@ import ui_state
 
 from mlpeg.appdata import figures, queries
 
+#: What ``models.dispersion`` means for the model's runs.
+DISPERSION_TEXT = {
+    "trained": "trained with dispersion: never gets D3",
+    "none": "trained without: D3(BJ) added on benchmarks declaring dispersion d3",
+    "unknown": "unknown (imported): D3(BJ) assumed added on d3 benchmarks, as ML-PEG does",
+}
+
 
 def _text(value: object) -> str:
     if value is None:
@@ -39,7 +46,7 @@ def main() -> None:
             "base model": model["base_model"],
             "checkpoint": model["checkpoint"],
             "checkpoint sha256": model["checkpoint_sha256"],
-            "dispersion": model["dispersion"],
+            "dispersion": DISPERSION_TEXT.get(model["dispersion"], model["dispersion"]),
             "dtype": model["dtype"],
             "training level of theory": model["level_of_theory"],
             "training sets": model["training_sets"],
