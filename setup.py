@@ -18,7 +18,7 @@ setup(
     package_dir=RESOURCES,
     package_data={
         "mlpeg": ["models/*.yml", "schemas/*.yml"],
-        "mlpeg.sql": ["*.sql", "*/*.sql"],
+        "mlpeg.sql": ["*.sql", "*.yml", "*/*.sql"],
         "mlpeg.benchmarks": ["*/*.yml", "*/*/*", "*/*/*/**/*"],
         "mlpeg.streamlit_app": ["*.py", "app_pages/*.py", "static/*", ".streamlit/*"],
     },
