@@ -372,3 +372,31 @@ def test_app_shows_one_row_per_model_with_the_d3_marker(built, monkeypatch):
     row_c, row_a = list(values["Model"]).index("model-c"), list(values["Model"]).index("model-a")
     assert shown.loc[row_c, "X23"] == f"{1 - MAE / 100:.3f}ᴰ³"
     assert shown.loc[row_a, "X23"] == f"{1 - MAE_A / 100:.3f}"  # trained with dispersion
+
+
+def test_benchmark_page_shows_the_other_dispersion_beside_the_scored_run(
+    built, tmp_path, monkeypatch
+):
+    from streamlit.testing.v1 import AppTest
+
+    landing = tmp_path / "later"
+    predictions_part(  # model-c without D3 on X23: a comparison run
+        landing, _x23_rows(["ammonia", "urea"], shift=-4.0), model="model-c", benchmark="X23",
+        run_id="run-c-none", dispersion="none", band="full", ended=T0 + timedelta(days=1),
+    )  # fmt: skip
+    with writer(built) as con:
+        assert not ingest(con, [landing]).rejected
+    monkeypatch.setenv("MLPEG_WAREHOUSE", str(built))
+    at = AppTest.from_file(str(REPO_ROOT / "streamlit_app" / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/benchmark.py")
+    at.query_params["benchmark"] = "X23"
+    at = at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    tables = [t.value for t in at.dataframe if "Other choice" in t.value.columns]
+    assert len(tables) == 1
+    row = tables[0].set_index("Model").loc["model-c"]
+    e_none = (-14.0 / 4 + 2.0) / KJ_PER_MOL, (-13.0 / 2 + 4.0) / KJ_PER_MOL
+    mae_none = (abs(e_none[0] - REFS["ammonia"]) + abs(e_none[1] - REFS["urea"])) / 2
+    assert row["Scored"] == pytest.approx(MAE) and row["Other choice"] == pytest.approx(mae_none)
+    assert row["Other dispersion"] == "no D3"
