@@ -569,6 +569,47 @@ def leaderboard(
     _show_leaderboard(warehouse, category, format_)
 
 
+@app.command("runs")
+def list_runs(
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    benchmark: BenchmarkOption = None,
+    model: ModelOption = None,
+    format_: FormatOption = ListFormat.TABLE,
+) -> None:
+    """List the stored runs, newest first: dispersion, band, state, and which are scored."""
+    from mlpeg.warehouse.connect import reader
+
+    with reader(warehouse) as con:
+        result = con.execute(
+            """
+            select
+                run_id, model_key, benchmark_key, dispersion, band, status, ended_at,
+                run_id in (select run_id from selected_runs) as is_scored,
+            from runs
+            where (? is null or list_contains(?::varchar[], benchmark_key))
+              and (? is null or list_contains(?::varchar[], model_key))
+            order by ended_at desc, run_id desc
+            """,
+            [benchmark, benchmark, model, model],
+        ).to_arrow_table()
+    rows = result.to_pylist()
+    table = Table(title="Runs", header_style="bold")
+    for column in result.column_names:
+        table.add_column(column, no_wrap=column in ("run_id", "model_key", "benchmark_key"))
+    for row in rows:
+        table.add_row(*(_cell_text(value) for value in row.values()))
+    table.caption = "is_scored: the run the leaderboard scores for its (model, benchmark)."
+    emit(rows, format_, table=table, columns=result.column_names)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 @app.command("run")
 def run(
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,

@@ -99,10 +99,12 @@ def emit(
 
 
 def _flat(value: Any) -> Any:
-    """CSV cells hold scalars: lists are joined with '; '."""
+    """CSV cells hold scalars: lists are joined with '; ', times and the rest as text."""
     if isinstance(value, list | tuple):
         return "; ".join(str(v) for v in value)
-    return value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _csv_schema(rows: list[dict[str, Any]], columns: list[str]) -> dict[str, Any]:

@@ -400,3 +400,19 @@ def test_benchmark_page_shows_the_other_dispersion_beside_the_scored_run(
     mae_none = (abs(e_none[0] - REFS["ammonia"]) + abs(e_none[1] - REFS["urea"])) / 2
     assert row["Scored"] == pytest.approx(MAE) and row["Other choice"] == pytest.approx(mae_none)
     assert row["Other dispersion"] == "no D3"
+
+
+def test_runs_lists_dispersion_band_and_the_scored_run(built, tmp_path):
+    landing = tmp_path / "later"
+    predictions_part(
+        landing, _x23_rows(["ammonia"]), model="model-c", benchmark="X23",
+        run_id="run-c-none", dispersion="none", band="quick", ended=T0 + timedelta(days=1),
+    )  # fmt: skip
+    with writer(built) as con:
+        assert not ingest(con, [landing]).rejected
+    done = _cli("runs", "-m", "model-c", "--format", "csv", env={"MLPEG_WAREHOUSE": str(built)})
+    assert done.returncode == 0, done.stderr
+    runs = (
+        pl.read_csv(done.stdout.encode()).select("run_id", "dispersion", "band", "is_scored").rows()
+    )
+    assert runs == [("run-c-none", "none", "quick", False), ("run-c", "d3bj", "full", True)]
