@@ -9,6 +9,9 @@ one per line, in a log beside the landing parts and counted at the end.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
+import io
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,19 +36,41 @@ class ChatterLog:
         return f"{self.n_lines:,} {noun} of model-library output kept in {self.path}"
 
 
-class _CountingWriter:
-    """A text stream that appends to the log file and counts the lines written."""
+class _CountingWriter(io.TextIOBase):
+    """A text stream that appends to the log file and counts the lines written.
+
+    It is a real file to whoever asks: ``fileno()`` is the log's descriptor, so a library
+    that writes below Python (``faulthandler``, which ``ray.init`` enables on
+    ``sys.stderr``; C extensions given the descriptor) writes into the same log. Those
+    bytes are kept but not counted.
+    """
 
     def __init__(self, handle: TextIO, log: ChatterLog) -> None:
+        super().__init__()
         self._handle = handle
         self._log = log
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._handle.encoding
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return self._handle.errors
+
+    def writable(self) -> bool:
+        return True
 
     def write(self, text: str) -> int:
         self._log.n_lines += text.count("\n")
         return self._handle.write(text)
 
     def flush(self) -> None:
-        self._handle.flush()
+        if not self._handle.closed:
+            self._handle.flush()
+
+    def fileno(self) -> int:
+        return self._handle.fileno()
 
     def isatty(self) -> bool:
         return False
@@ -69,7 +94,10 @@ def captured_chatter(folder: Path) -> Iterator[ChatterLog]:
     Notes
     -----
     Output already bound to a stream (a rich ``Console`` created with ``file=``) is not
-    affected, so progress bars keep drawing on the real terminal.
+    affected, so progress bars keep drawing on the real terminal. The replacement streams
+    have the log's file descriptor, so code that asks for ``sys.stderr.fileno()`` works;
+    if ``faulthandler`` was switched on inside the block, it is pointed back at the real
+    standard error when the block ends (the log file is then closed).
     """
     logs = folder / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -88,6 +116,11 @@ def captured_chatter(folder: Path) -> Iterator[ChatterLog]:
         ):
             warnings.simplefilter("default")  # each distinct warning once per place
             warnings.showwarning = show
-            yield log
-    if log.n_lines == 0:
+            try:
+                yield log
+            finally:
+                writer.flush()
+                if faulthandler.is_enabled():  # enabled on the log (by ray.init): not past it
+                    faulthandler.enable(file=sys.__stderr__)
+    if log.n_lines == 0 and log.path.stat().st_size == 0:
         log.path.unlink(missing_ok=True)

@@ -710,7 +710,7 @@ def serve_app(
     """Serve the leaderboard app (Streamlit) on the warehouse, read-only and offline."""
     from mlpeg.appdata.launch import launch
 
-    raise typer.Exit(launch(warehouse, port=port, host=host, sql_page=not no_sql))
+    launch(warehouse, port=port, host=host, sql_page=not no_sql)  # becomes the server
 
 
 def main() -> None:

@@ -1,4 +1,11 @@
-"""Start the Streamlit leaderboard (``mlpeg app``) on a warehouse, read-only and offline."""
+"""Start the Streamlit leaderboard (``mlpeg app``) on a warehouse, read-only and offline.
+
+``mlpeg app`` becomes the Streamlit server (``exec``): one process, so the signal that stops
+``mlpeg app`` (SIGTERM from a process manager, a CI job or ``kill``; SIGINT from Ctrl-C)
+reaches the server itself, which closes its sessions and background queries and frees the
+port. A parent that started Streamlit as a child and died by SIGTERM left the child
+serving an old warehouse.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from mlpeg.appdata.structure_html import THREEDMOL_FILE
 from mlpeg.errors import MlpegError
@@ -51,8 +59,11 @@ def app_environment(warehouse: Path, *, sql_page: bool) -> dict[str, str]:
 
 def launch(
     warehouse: Path, *, port: int = 8501, host: str = "127.0.0.1", sql_page: bool = True
-) -> int:
-    """Serve the app until interrupted and return Streamlit's exit code.
+) -> NoReturn:
+    """Replace this process with the Streamlit server of the app; return only on error.
+
+    On systems without ``exec`` (Windows) the server runs as a child, waited for, and
+    stopped with this process's Ctrl-C.
 
     Raises
     ------
@@ -80,7 +91,14 @@ def launch(
         )
     print(f"Serving the leaderboard on http://{host}:{port} from {warehouse} (read-only).")
     command = streamlit_command(port=port, host=host)
-    try:
-        return subprocess.call(command, env=app_environment(warehouse, sql_page=sql_page))
-    except KeyboardInterrupt:
-        return 0
+    environment = app_environment(warehouse, sql_page=sql_page)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        os.execve(sys.executable, command, environment)
+    with subprocess.Popen(command, env=environment) as server:  # pragma: no cover - Windows
+        try:
+            raise SystemExit(server.wait())
+        except KeyboardInterrupt:
+            server.terminate()
+            raise SystemExit(server.wait()) from None
