@@ -38,6 +38,7 @@ from mlpeg.errors import MlpegError
 from mlpeg.listing import ListFormat, emit, table_console
 from mlpeg.models import registry
 from mlpeg.paths import default_warehouse, landing_dir
+from mlpeg.stopping import exit_on_sigterm
 
 DEFAULT_WAREHOUSE = default_warehouse()
 
@@ -714,7 +715,11 @@ def serve_app(
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning user errors into one line on stderr."""
+    """Entry point: run the CLI, turning user errors into one line on stderr.
+
+    SIGTERM ends it as Ctrl-C does, through every clean-up, so nothing it started is left.
+    """
+    exit_on_sigterm()
     try:
         app()
     except MlpegError as exc:

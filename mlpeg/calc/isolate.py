@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
 import time
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,7 @@ from typing import Any
 
 from mlpeg.calc.execute import Evaluator, RunContext, failed_row
 from mlpeg.calc.tasks import Task
+from mlpeg.stopping import die_with_parent
 
 #: Seconds a worker may take to start and build its model.
 LOAD_TIMEOUT_S = 900.0
@@ -35,8 +37,9 @@ class WorkerLost(Exception):
         self.reason = reason
 
 
-def _serve(connection: Connection, options: dict[str, Any]) -> None:
+def _serve(connection: Connection, options: dict[str, Any], parent_pid: int) -> None:
     """Child process: build the evaluator, then answer groups of tasks until told to stop."""
+    die_with_parent(parent_pid)  # a parent killed outright takes its model process along
     evaluator = Evaluator(**options)
     evaluator.load()
     connection.send(("ready", evaluator.batched))
@@ -86,7 +89,10 @@ class IsolatedEvaluator:
         self.starts += 1
         parent, child = self._context.Pipe()
         self._process = self._context.Process(
-            target=_serve, args=(child, self.options), daemon=True, name="mlpeg-model"
+            target=_serve,
+            args=(child, self.options, os.getpid()),
+            daemon=True,
+            name="mlpeg-model",
         )
         self._process.start()
         child.close()

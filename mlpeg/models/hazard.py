@@ -2,7 +2,8 @@
 
 ``options`` name structures by ``atoms.info["name"]``: ``hang_on`` (sleep forever),
 ``crash_on`` (the process kills itself with SIGKILL, as the out-of-memory killer would)
-and ``raise_on`` (raise ``RuntimeError``). Every other structure gets plain EMT energies.
+and ``raise_on`` (raise ``RuntimeError``); ``sleep_s`` makes every structure take that
+many seconds longer (a slow model). Every other structure gets plain EMT energies.
 It exists to test timeouts, crashed workers and resuming. Never on a leaderboard.
 """
 
@@ -21,8 +22,9 @@ from mlpeg.models.registry import ModelSpec
 class HazardCalculator(EMT):
     """EMT, except on the structures named in ``hang_on``, ``crash_on`` or ``raise_on``."""
 
-    def __init__(self, hang_on=(), crash_on=(), raise_on=()):
+    def __init__(self, hang_on=(), crash_on=(), raise_on=(), sleep_s=0.0):
         super().__init__()
+        self.sleep_s = float(sleep_s)
         self.hang_on, self.crash_on, self.raise_on = set(hang_on), set(crash_on), set(raise_on)
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
@@ -35,6 +37,7 @@ class HazardCalculator(EMT):
             os.kill(os.getpid(), signal.SIGKILL)
         if name in self.raise_on:
             raise RuntimeError(f"the hazard model refuses {name}")
+        time.sleep(self.sleep_s)
         super().calculate(atoms, properties, system_changes)
 
 

@@ -28,6 +28,7 @@ from mlpeg.calc.parts import PartWriter, RunInfo, part_prefix, session_stamp
 from mlpeg.calc.tasks import Task
 from mlpeg.errors import MlpegError
 from mlpeg.models.registry import ModelSpec
+from mlpeg.stopping import exit_on_sigterm
 
 if TYPE_CHECKING:
     from mlpeg.calc.runner import CalcOptions
@@ -128,6 +129,7 @@ def ensure_ray(address: str | None = None, workers: int | None = None) -> Any:
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = address or "a local Ray"
         raise MlpegError(f"Could not start or join {where}: {exc}") from exc
+    exit_on_sigterm()  # ray.init's own handler aborts: no ray.shutdown, services left running
     return ray
 
 
@@ -224,15 +226,21 @@ def run_ray(
                         shards.appendleft(([task], attempt + 1))
                 actors[index] = new_actor()
             submit(index)
-    finally:
-        for result in [actor.close.remote() for actor in actors.values()]:
-            try:
-                ray.get(result)
-            except RayActorError:
-                continue
-        driver.close()
+    except BaseException:
+        # Stopped (Ctrl-C, SIGTERM) or failed: waiting for busy actors to close could take
+        # as long as their shards; what they flushed stays, the rest is computed on resume.
         for actor in actors.values():
             ray.kill(actor)
+        driver.close()
+        raise
+    for result in [actor.close.remote() for actor in actors.values()]:
+        try:
+            ray.get(result)
+        except RayActorError:
+            continue
+    driver.close()
+    for actor in actors.values():
+        ray.kill(actor)
     # Every part this session wrote, dead actors' included (they cannot tell us theirs).
     prefix = part_prefix(run.benchmark_key, run.model_key, run.run_id)
     return sorted(landing.glob(f"{prefix}__{session}-*.parquet"))

@@ -1,0 +1,76 @@
+"""A stopped ``mlpeg calc`` leaves no process behind: its model worker ends with it.
+
+With ``--timeout`` the model runs in a worker process. The real command runs in a
+subprocess on a model that takes minutes per structure (the test-only ``hazard`` family
+with ``sleep_s``); once its worker is busy the ``mlpeg`` process is stopped with SIGTERM
+(its clean-up runs) or SIGKILL (no clean-up: Linux ends the worker with its parent).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from mlpeg.paths import REPO_ROOT
+
+pytestmark = [
+    pytest.mark.slow,  # about 20 s each: the command starts, imports and spawns a worker
+    pytest.mark.skipif(sys.platform != "linux", reason="parent-death signal is Linux's"),
+]
+
+SLOW_MODEL = (
+    "slow: {family: hazard, checkpoint: none, trained_on_dispersion: true,"
+    " elements: [H, C, N, O], options: {sleep_s: 600}}\n"
+)
+
+
+def _session(leader: int) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, OSError):
+            if proc.pid != leader and os.getsid(proc.pid) == leader and proc.status() != "zombie":
+                found.append(proc)
+    return found
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_stopped_calc_leaves_no_model_process(tmp_path, stop):
+    (tmp_path / "models.yml").write_text(SLOW_MODEL)
+    env = {
+        **os.environ,
+        "MLPEG_MODELS": str(tmp_path / "models.yml"),
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    command = [sys.executable, "-m", "mlpeg.cli", "calc", "-w", str(tmp_path / "w.duckdb")]
+    command += ["-b", "S22", "-m", "slow", "--subset", "1", "--timeout", "600"]
+    with open(tmp_path / "calc.log", "w") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while not any("spawn_main" in " ".join(p.cmdline()) for p in _session(process.pid)):
+            assert process.poll() is None, (tmp_path / "calc.log").read_text()[-2000:]
+            assert time.monotonic() < deadline, "the model worker never started"
+            time.sleep(0.5)
+        time.sleep(1.0)  # the worker is inside the 600 s structure now
+        process.send_signal(stop)
+        process.wait(timeout=30)
+        _, alive = psutil.wait_procs(_session(process.pid), timeout=15)
+        assert alive == [], f"left running: {[' '.join(p.cmdline()) for p in alive]}"
+        if stop == signal.SIGTERM:
+            assert process.returncode == 128 + signal.SIGTERM
+    finally:
+        for proc in _session(process.pid):  # whatever the outcome, nothing stays
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
