@@ -26,7 +26,7 @@ $(THREEDMOL):
 	echo "$(THREEDMOL_SHA256)  $$tmp/package/build/3Dmol-min.js" | sha256sum -c --quiet && \
 	mv "$$tmp/package/build/3Dmol-min.js" $@
 
-.PHONY: setup run test test-quick lint protections
+.PHONY: setup run test test-quick test-repeat lint protections
 setup: $(VENV)/.installed $(THREEDMOL)
 
 run: setup
@@ -41,6 +41,19 @@ test: lint
 # The suite without real models and the browser: a quick loop while editing.
 test-quick: setup
 	$(PY) -m pytest -q -m "not slow and not browser"
+
+# The suite REPEAT times in random order (pytest-randomly), each time with DuckDB on one
+# thread and on all cores: a test that passes only in one order or one summation order
+# fails here. Each run prints its seed (pytest -p randomly --randomly-seed=N repeats it).
+# One test many times: make test-repeat REPEAT=20 TESTS='tests/test_x.py::test_y'
+REPEAT ?= 3
+TESTS ?=
+test-repeat: setup
+	@for i in $$(seq $(REPEAT)); do for threads in 1 ""; do \
+	  echo "== run $$i of $(REPEAT), DuckDB threads: $${threads:-default}"; \
+	  MLPEG_DUCKDB_THREADS=$$threads $(PY) -m pytest -q -p randomly -p no:cacheprovider $(TESTS) \
+	    || exit 1; \
+	done; done; echo "$(REPEAT) random-order runs passed at 1 and at the default DuckDB threads"
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -254,8 +254,11 @@ def test_declared_checks_hold(eos):
 def test_single_element_filters_in_one_pass_match_the_views(eos):
     """The app evaluates every single-element filter of a benchmark in one pass (exclusion
     scenarios); on the Δ-test and LC10 they must give what the views give with that element
-    excluded. Δ comes from near-cancelling curves, so a different summation order moves it
-    in the 8th digit: compared to 1e-6 relative."""
+    excluded. Δ comes from near-cancelling curves, and DuckDB's parallel sums add in an
+    order that changes between runs, which moves Δ in its 8th digit and a Δ that is zero
+    (a set against itself) by ~1e-12: compared to 1e-6 relative with a floor of 1e-6 in
+    the metric's unit (meV/atom, Å³/atom, GPa, Å), far below what the Δ-gauge (~0.1
+    meV/atom between codes) or a lattice constant resolves."""
     from mlpeg.appdata import exclusions
     from mlpeg.appdata.params import ScoringParams, apply
 
@@ -289,7 +292,7 @@ def test_single_element_filters_in_one_pass_match_the_views(eos):
                 if value is None:  # every point of the metric filtered out
                     assert shown[metric] is None, (key, element, metric)
                 else:
-                    assert shown[metric] == pytest.approx(value, rel=1e-6, abs=1e-12), metric
+                    assert shown[metric] == pytest.approx(value, rel=1e-6, abs=1e-6), metric
             assert live_states == sorted(
                 (r["model_key"], r["state"], r["n_points"]) for r in states.to_pylist()
             )

@@ -53,9 +53,31 @@ def snapshot_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.snapshot{path.suffix}")
 
 
+def threads_setting() -> dict[str, object]:
+    """Return ``{"threads": n}`` when ``MLPEG_DUCKDB_THREADS`` sets n, else ``{}``.
+
+    DuckDB's default is one thread per core; a parallel aggregate then adds in an order
+    that changes from run to run, which moves near-cancelling sums in their last digits.
+    ``make test-repeat`` runs the suite at 1 thread and at the default to show that no
+    result or test depends on it.
+
+    Raises
+    ------
+    MlpegError
+        If the variable is set to anything but a positive integer.
+    """
+    value = os.environ.get("MLPEG_DUCKDB_THREADS", "").strip()
+    if not value:
+        return {}
+    if not value.isdigit() or int(value) < 1:
+        raise MlpegError(f"MLPEG_DUCKDB_THREADS must be a positive integer, not {value!r}.")
+    return {"threads": int(value)}
+
+
 def _connect_with_retry(
     path: Path, *, read_only: bool, timeout_s: float, config: dict[str, object]
 ) -> duckdb.DuckDBPyConnection:
+    config = {**config, **threads_setting()}
     deadline = time.monotonic() + timeout_s
     delay = 0.02
     while True:

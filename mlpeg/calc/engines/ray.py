@@ -51,7 +51,15 @@ class CalcWorker:
     landing
         The landing folder (must be writable from the actor's node).
     writer, session
-        Names that make this actor's parts unique and sortable.
+        Names that make this actor's parts unique and sortable; the writer name gets the
+        first 8 hex digits of the Ray node's id (``ray003.1f2e3d4c``), so a part says
+        which node wrote it.
+
+    Notes
+    -----
+    Everything the actor needs travels with it: the model entry (the family's loader
+    fetches and checks the weights on the node) and, in each task, the structure itself,
+    so a node reads nothing from the driver's disk except the landing folder it writes.
     """
 
     def __init__(
@@ -65,16 +73,23 @@ class CalcWorker:
         writer: str,
         session: str,
     ):
+        import ray
+
+        self.node_id = ray.get_runtime_context().get_node_id()
         self.evaluator = make_evaluator(spec, with_d3=with_d3, device=device, options=options)
         self.context = RunContext(run.run_id, run.model_key, run.benchmark_key)
         self.writer = PartWriter(
             Path(landing),
             run,
-            writer=writer,
+            writer=f"{writer}.{self.node_id[:8]}",
             session=session,
             max_rows=options.flush_rows,
             max_seconds=options.flush_seconds,
         )
+
+    def ready(self) -> str:
+        """Return the id of the Ray node this actor runs on (answers once it is built)."""
+        return self.node_id
 
     def run(self, tasks: list[Task], last: bool) -> list[str]:
         """Evaluate a shard, write its rows as a part, and return their states."""
@@ -133,10 +148,42 @@ def ensure_ray(address: str | None = None, workers: int | None = None) -> Any:
     return ray
 
 
-def _default_workers(ray: Any, device: str) -> int:
-    resources = ray.cluster_resources()
-    count = resources.get("GPU", 0) if device == "cuda" else resources.get("CPU", 1)
-    return max(1, int(count))
+def placement(
+    device: str, workers: int | None, resources: dict[str, float]
+) -> tuple[int, dict[str, float]]:
+    """Return how many actors to start and the Ray resources each one asks for.
+
+    On ``cuda`` each actor holds one GPU (``num_gpus=1``; Ray sets its
+    ``CUDA_VISIBLE_DEVICES``), so by default there is one actor per GPU of the cluster,
+    each loading the model once and batching ``--batch-size`` structures on its device.
+    More workers than GPUs share them evenly (two per GPU: ``num_gpus=0.5``), for models
+    too small to fill a GPU alone. Elsewhere each actor takes one CPU.
+
+    Parameters
+    ----------
+    device
+        The resolved device (``cpu``, ``cuda``, ``cuda:N``).
+    workers
+        Actors asked for (``--workers``); None for the default.
+    resources
+        ``ray.cluster_resources()``: totals such as ``{"CPU": 64, "GPU": 8}``.
+
+    Raises
+    ------
+    MlpegError
+        If a GPU is asked for and the cluster has none.
+    """
+    if device.startswith("cuda"):
+        gpus = int(resources.get("GPU", 0))
+        if gpus < 1:
+            raise MlpegError(
+                "--device cuda, but the Ray cluster has no GPU (start its nodes with "
+                "'ray start --num-gpus N', or use --device cpu)."
+            )
+        n_actors = workers or gpus
+        per_gpu = math.ceil(n_actors / gpus)
+        return n_actors, {"num_gpus": 1.0 / per_gpu, "num_cpus": 1.0}
+    return workers or max(1, int(resources.get("CPU", 1))), {"num_cpus": 1.0}
 
 
 def _written(landing: Path, run: RunInfo) -> dict[tuple[str, str], str]:
@@ -166,7 +213,8 @@ def run_ray(
     ray = ensure_ray(options.address, options.workers)
     from ray.exceptions import RayActorError
 
-    n_workers = max(1, min(options.workers or _default_workers(ray, device), len(todo)))
+    wanted, resources = placement(device, options.workers, ray.cluster_resources())
+    n_workers = max(1, min(wanted, len(todo)))
     session = session_stamp()
     landing.mkdir(parents=True, exist_ok=True)
     driver = PartWriter(
@@ -179,7 +227,6 @@ def run_ray(
     )
     driver.add(carried)
     context = RunContext(run.run_id, run.model_key, run.benchmark_key)
-    resources = {"num_gpus": 1} if device == "cuda" else {"num_cpus": 1}
     actor_class = ray.remote(CalcWorker)
     started = 0
 
@@ -189,29 +236,45 @@ def run_ray(
             spec, with_d3, device, options, run, str(landing), f"ray{started:03d}", session
         )
         started += 1
+        ready[actor] = actor.ready.remote()
         return actor
 
     size = max(1, min(options.flush_rows, math.ceil(len(todo) / (n_workers * SHARDS_PER_WORKER))))
     shards: deque[tuple[list[Task], int]] = deque(
         (list(todo[i : i + size]), 0) for i in range(0, len(todo), size)
     )
+    ready: dict[Any, Any] = {}  # actor → its ready() call, done once the actor is built
     actors = {index: new_actor() for index in range(n_workers)}
     in_flight: dict[Any, tuple[int, list[Task], int]] = {}
+
+    def not_started(index: int) -> bool:
+        done, _ = ray.wait([ready[actors[index]]], timeout=0)
+        return not done
 
     def submit(index: int) -> None:
         if shards:
             tasks, attempt = shards.popleft()
             reference = actors[index].run.remote(tasks, not shards)
             in_flight[reference] = (index, tasks, attempt)
+            return
+        # Nothing queued: take over a shard waiting for an actor that has not started (a
+        # replacement for one lost with its node may wait forever for free resources).
+        for reference, (other, tasks, attempt) in list(in_flight.items()):
+            if other != index and not_started(other):
+                ray.kill(actors.pop(other))
+                del in_flight[reference]
+                shards.append((tasks, attempt))
+                submit(index)
+                return
 
     try:
         for index in actors:
             submit(index)
         while in_flight:
-            ready, _ = ray.wait(list(in_flight), num_returns=1)
-            index, tasks, attempt = in_flight.pop(ready[0])
+            finished, _ = ray.wait(list(in_flight), num_returns=1)
+            index, tasks, attempt = in_flight.pop(finished[0])
             try:
-                report(ray.get(ready[0]))
+                report(ray.get(finished[0]))
             except RayActorError as exc:
                 reason = f"Ray worker died ({type(exc).__name__})"
                 written = _written(landing, run)
