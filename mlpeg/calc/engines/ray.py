@@ -236,19 +236,26 @@ def run_ray(
             spec, with_d3, device, options, run, str(landing), f"ray{started:03d}", session
         )
         started += 1
-        ready[actor] = actor.ready.remote()
         return actor
+
+    def replace(index: int) -> None:
+        actors[index] = new_actor()
+        waiting[index] = actors[index].ready.remote()
 
     size = max(1, min(options.flush_rows, math.ceil(len(todo) / (n_workers * SHARDS_PER_WORKER))))
     shards: deque[tuple[list[Task], int]] = deque(
         (list(todo[i : i + size]), 0) for i in range(0, len(todo), size)
     )
-    ready: dict[Any, Any] = {}  # actor → its ready() call, done once the actor is built
     actors = {index: new_actor() for index in range(n_workers)}
+    waiting: dict[int, Any] = {}  # replacement actors → their ready() call
     in_flight: dict[Any, tuple[int, list[Task], int]] = {}
 
     def not_started(index: int) -> bool:
-        done, _ = ray.wait([ready[actors[index]]], timeout=0)
+        if index not in waiting:
+            return False
+        done, _ = ray.wait([waiting[index]], timeout=0)
+        if done:
+            del waiting[index]
         return not done
 
     def submit(index: int) -> None:
@@ -257,12 +264,12 @@ def run_ray(
             reference = actors[index].run.remote(tasks, not shards)
             in_flight[reference] = (index, tasks, attempt)
             return
-        # Nothing queued: take over a shard waiting for an actor that has not started (a
-        # replacement for one lost with its node may wait forever for free resources).
+        # Nothing queued: take over a shard waiting for a replacement actor that has not
+        # started (one replacing an actor lost with its node may never find resources).
         for reference, (other, tasks, attempt) in list(in_flight.items()):
             if other != index and not_started(other):
                 ray.kill(actors.pop(other))
-                del in_flight[reference]
+                del in_flight[reference], waiting[other]
                 shards.append((tasks, attempt))
                 submit(index)
                 return
@@ -287,7 +294,7 @@ def run_ray(
                         report(["failed"])
                     else:
                         shards.appendleft(([task], attempt + 1))
-                actors[index] = new_actor()
+                replace(index)
             submit(index)
     except BaseException:
         # Stopped (Ctrl-C, SIGTERM) or failed: waiting for busy actors to close could take
