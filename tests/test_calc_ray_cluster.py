@@ -90,34 +90,6 @@ def models_file(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.mark.slow  # three commands, one of them starting a local Ray: about a minute
-def test_the_calc_command_on_ray_gives_the_local_engines_predictions(tmp_path, models_file):
-    env = {
-        **os.environ,
-        "MLPEG_MODELS": str(models_file),
-        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    calc = ["calc", "-b", "S22", "-m", "emt", "--subset", "3"]
-    _mlpeg(*calc, "-w", str(tmp_path / "local" / "w.duckdb"), env=env)
-    on_ray = _mlpeg(
-        *calc,
-        "-w",
-        str(tmp_path / "ray" / "w.duckdb"),
-        "--engine",
-        "ray",
-        "--workers",
-        "2",
-        env=env,
-    )
-    assert "Calc summary" in on_ray.stdout
-    assert "9/9" in on_ray.stdout  # the progress bar reached the end: 3 dimers, 6 monomers
-    local, ray_rows = (_predictions(tmp_path / name / "landing") for name in ("local", "ray"))
-    assert len(local) == 9
-    assert ray_rows == local  # the same numbers, bit for bit: same code, same inputs
-    writers = {p.name.split("-")[-2] for p in (tmp_path / "ray" / "landing").glob("S22__emt__*")}
-    assert {w.split(".")[0] for w in writers} == {"ray000", "ray001"}
-
-
 # --- a simulated cluster: a head and a worker node -------------------------------------------
 
 
@@ -228,3 +200,34 @@ def test_a_worker_node_killed_mid_run_loses_nothing_and_the_run_resumes(cluster,
     assert (summary.n_ok, summary.n_failed) == (10, 0)
     again = run_tasks(tasks, spec, bench, landing=landing, options=options)
     assert (again.n_computed, again.n_skipped) == (0, 10)  # resumes: all there, as local
+
+
+@pytest.mark.slow  # four commands, one starting a local Ray, one joining the cluster
+def test_the_calc_command_on_ray_gives_the_local_engines_predictions(
+    tmp_path, models_file, cluster
+):
+    env = {
+        **os.environ,
+        "MLPEG_MODELS": str(models_file),
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    calc = ["calc", "-b", "S22", "-m", "emt", "--subset", "3"]
+    _mlpeg(*calc, "-w", str(tmp_path / "local" / "w.duckdb"), env=env)
+    ray_runs = {
+        "ray": ["--engine", "ray", "--workers", "2"],  # a local Ray of its own
+        "cluster": ["--engine", "ray", "--address", cluster.address],  # joins the cluster
+    }
+    local = _predictions(tmp_path / "local" / "landing")
+    assert len(local) == 9  # 3 dimers and their 6 monomers
+    for name, engine in ray_runs.items():
+        result = _mlpeg(*calc, "-w", str(tmp_path / name / "w.duckdb"), *engine, env=env)
+        assert "Calc summary" in result.stdout, name
+        assert "9/9" in result.stdout, name  # the progress bar reached the end
+        # the same numbers, bit for bit: same code, same inputs, each task once
+        assert _predictions(tmp_path / name / "landing") == local, name
+        parts = (tmp_path / name / "landing").glob("S22__emt__*.parquet")
+        writers = {p.name.split("-")[-2].split(".")[0] for p in parts}
+        assert writers == {"ray000", "ray001"}, name
+    before = sorted((tmp_path / "ray" / "landing").glob("*.parquet"))
+    _mlpeg(*calc, "-w", str(tmp_path / "ray" / "w.duckdb"), *ray_runs["ray"], env=env)
+    assert sorted((tmp_path / "ray" / "landing").glob("*.parquet")) == before  # all skipped

@@ -124,7 +124,7 @@ def ensure_ray(address: str | None = None, workers: int | None = None) -> Any:
     ----------
     address
         A cluster to join (``auto``, ``ray://host:10001``); None starts a local Ray
-        with ``workers`` CPUs (all CPUs when None).
+        with ``workers`` CPUs (all CPUs when None), even if ``RAY_ADDRESS`` is set.
     workers
         CPUs of the local Ray started here.
     """
@@ -140,7 +140,9 @@ def ensure_ray(address: str | None = None, workers: int | None = None) -> Any:
         if address:
             ray.init(address=address, **settings)
         else:
-            ray.init(num_cpus=workers, **settings)
+            # "local": a Ray of its own even where RAY_ADDRESS names a cluster (which
+            # ray.init would otherwise join, refusing num_cpus)
+            ray.init(address="local", num_cpus=workers, **settings)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = address or "a local Ray"
         raise MlpegError(f"Could not start or join {where}: {exc}") from exc
