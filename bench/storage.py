@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from ingest import write_parts  # noqa: E402  (bench/ingest.py, the same synthetic parts)
+from ingest import write_parts  # bench/ingest.py: the same synthetic parts
 
 
 def main() -> None:
@@ -41,7 +41,9 @@ def main() -> None:
         from mlpeg.warehouse.ingest import ingest
 
         landing = root / "landing"
-        total = write_parts(landing, args.models, args.rows_per_model, with_forces=not args.no_forces)
+        total = write_parts(
+            landing, args.models, args.rows_per_model, with_forces=not args.no_forces
+        )
         parquet = sum(p.stat().st_size for p in landing.glob("*.parquet"))
         warehouse = root / "wh" / "mlpeg.duckdb"
         start = time.perf_counter()
