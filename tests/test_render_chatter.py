@@ -57,3 +57,23 @@ def test_a_quiet_run_leaves_no_log(tmp_path):
     with captured_chatter(tmp_path) as log:
         pass
     assert not log.path.exists() and log.summary() == ""
+
+
+def test_the_captured_streams_are_real_files_for_code_that_asks(tmp_path):
+    """ray.init runs faulthandler.enable() on sys.stderr: it needs a real descriptor."""
+    import faulthandler
+    import os
+
+    was_enabled = faulthandler.is_enabled()
+    try:
+        with captured_chatter(tmp_path) as log:
+            faulthandler.enable()  # what ray.init does; raised AttributeError before
+            os.write(sys.stderr.fileno(), b"written below Python\n")
+            sys.stderr.flush()
+            assert sys.stdout.fileno() == sys.stderr.fileno() != 2
+            assert sys.stderr.writable() and not sys.stderr.isatty()
+        assert faulthandler.is_enabled()  # pointed back at the real stderr, not the log
+        assert "written below Python" in log.path.read_text()  # kept, though not counted
+    finally:
+        if not was_enabled:
+            faulthandler.disable()
