@@ -38,7 +38,7 @@ from mlpeg.errors import MlpegError
 from mlpeg.listing import ListFormat, emit, table_console
 from mlpeg.models import registry
 from mlpeg.paths import default_warehouse, landing_dir
-from mlpeg.stopping import exit_on_sigterm
+from mlpeg.stopping import SIGTERM_STATUS, exit_on_sigterm, stopped_by_sigterm
 
 DEFAULT_WAREHOUSE = default_warehouse()
 
@@ -722,6 +722,8 @@ def main() -> None:
     exit_on_sigterm()
     try:
         app()
+    except SystemExit as exc:
+        raise SystemExit(SIGTERM_STATUS if stopped_by_sigterm() else exc.code) from None
     except MlpegError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)

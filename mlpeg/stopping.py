@@ -21,8 +21,21 @@ from types import FrameType
 SIGTERM_STATUS = 128 + signal.SIGTERM
 
 
+_received: list[int] = []
+
+
 def _raise_exit(signum: int, frame: FrameType | None) -> None:
+    _received.append(signum)
     raise SystemExit(SIGTERM_STATUS)
+
+
+def stopped_by_sigterm() -> bool:
+    """Return whether SIGTERM arrived.
+
+    A library may have turned the exit it raised into another one: Ray's waits re-raise
+    an exception from a signal handler as ``KeyboardInterrupt``.
+    """
+    return bool(_received)
 
 
 def exit_on_sigterm() -> None:

@@ -1,9 +1,10 @@
-"""A stopped ``mlpeg calc`` leaves no process behind: its model worker ends with it.
+"""A stopped ``mlpeg calc`` leaves no process behind: model workers and Ray end with it.
 
-With ``--timeout`` the model runs in a worker process. The real command runs in a
-subprocess on a model that takes minutes per structure (the test-only ``hazard`` family
-with ``sleep_s``); once its worker is busy the ``mlpeg`` process is stopped with SIGTERM
-(its clean-up runs) or SIGKILL (no clean-up: Linux ends the worker with its parent).
+With ``--timeout`` the model runs in a worker process; with ``--engine ray`` the command
+starts a local Ray (its services and actors). The real command runs in a subprocess on a
+model that takes minutes per structure (the test-only ``hazard`` family with
+``sleep_s``); once the model is busy the ``mlpeg`` process is stopped with SIGTERM (its
+clean-up runs) or SIGKILL (no clean-up: Linux ends the model worker with its parent).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 from mlpeg.paths import REPO_ROOT
 
 pytestmark = [
-    pytest.mark.slow,  # about 20 s each: the command starts, imports and spawns a worker
+    pytest.mark.slow,  # 20-60 s each: the command starts, imports and spawns workers
     pytest.mark.skipif(sys.platform != "linux", reason="parent-death signal is Linux's"),
 ]
 
@@ -40,8 +41,20 @@ def _session(leader: int) -> list[psutil.Process]:
     return found
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
-def test_a_stopped_calc_leaves_no_model_process(tmp_path, stop):
+CASES = {
+    # --timeout: the model runs in a worker process of the mlpeg process
+    "worker-SIGTERM": (["--timeout", "600"], signal.SIGTERM, "spawn_main"),
+    "worker-SIGKILL": (["--timeout", "600"], signal.SIGKILL, "spawn_main"),
+    # Ray: a local Ray (services, actors) started by the mlpeg process
+    "ray-SIGTERM": (["--engine", "ray", "--workers", "1"], signal.SIGTERM, "CalcWorker"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_stopped_calc_leaves_no_process(tmp_path, case):
+    if case.startswith("ray"):
+        pytest.importorskip("ray")
+    engine, stop, busy = CASES[case]
     (tmp_path / "models.yml").write_text(SLOW_MODEL)
     env = {
         **os.environ,
@@ -49,21 +62,21 @@ def test_a_stopped_calc_leaves_no_model_process(tmp_path, stop):
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     command = [sys.executable, "-m", "mlpeg.cli", "calc", "-w", str(tmp_path / "w.duckdb")]
-    command += ["-b", "S22", "-m", "slow", "--subset", "1", "--timeout", "600"]
+    command += ["-b", "S22", "-m", "slow", "--subset", "1", *engine]
     with open(tmp_path / "calc.log", "w") as log:
         process = subprocess.Popen(
             command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        deadline = time.monotonic() + 120
-        while not any("spawn_main" in " ".join(p.cmdline()) for p in _session(process.pid)):
+        deadline = time.monotonic() + 300
+        while not any(busy in " ".join(p.cmdline()) for p in _session(process.pid)):
             assert process.poll() is None, (tmp_path / "calc.log").read_text()[-2000:]
             assert time.monotonic() < deadline, "the model worker never started"
             time.sleep(0.5)
         time.sleep(1.0)  # the worker is inside the 600 s structure now
         process.send_signal(stop)
         process.wait(timeout=30)
-        _, alive = psutil.wait_procs(_session(process.pid), timeout=15)
+        _, alive = psutil.wait_procs(_session(process.pid), timeout=30)
         assert alive == [], f"left running: {[' '.join(p.cmdline()) for p in alive]}"
         if stop == signal.SIGTERM:
             assert process.returncode == 128 + signal.SIGTERM
