@@ -145,6 +145,36 @@ PROTECTIONS = [
         "if False:",
         ("tests/test_refdata_fuzz.py",),
     ),
+    Protection(
+        "mlpeg app becomes the server (exec)",
+        "mlpeg/appdata/launch.py",
+        "os.execve(sys.executable, command, environment)",
+        "pass",
+        ("tests/test_app_stop.py",),
+    ),
+    Protection(
+        "SIGTERM runs the clean-up",
+        "mlpeg/cli.py",
+        "    exit_on_sigterm()\n    try:",
+        "    try:",
+        ("tests/test_calc_stop.py::test_a_stopped_calc_leaves_no_process[worker-SIGTERM]",),
+    ),
+    Protection(
+        "model worker dies with its parent",
+        "mlpeg/calc/isolate.py",
+        "    die_with_parent(parent_pid)",
+        "    pass",
+        ("tests/test_calc_stop.py::test_a_stopped_calc_leaves_no_process[worker-SIGKILL]",),
+    ),
+    Protection(
+        "captured streams have a descriptor",
+        "mlpeg/chatter.py",
+        "        return self._handle.fileno()",
+        "        raise io.UnsupportedOperation('fileno')",
+        (
+            "tests/test_render_chatter.py::test_the_captured_streams_are_real_files_for_code_that_asks",
+        ),
+    ),
 ]
 
 
