@@ -27,8 +27,8 @@ pytestmark = [
 ]
 
 SLOW_MODEL = (
-    "slow: {family: hazard, checkpoint: none, trained_on_dispersion: true,"
-    " elements: [H, C, N, O], options: {sleep_s: 600}}\n"
+    "slow: {{family: hazard, checkpoint: none, trained_on_dispersion: true,"
+    " elements: [H, C, N, O], options: {{sleep_s: 600, announce: '{busy}'}}}}\n"
 )
 
 
@@ -55,7 +55,8 @@ def test_a_stopped_calc_leaves_no_process(tmp_path, case):
     if case.startswith("ray"):
         pytest.importorskip("ray")
     engine, stop, busy = CASES[case]
-    (tmp_path / "models.yml").write_text(SLOW_MODEL)
+    busy_file = tmp_path / "busy.log"
+    (tmp_path / "models.yml").write_text(SLOW_MODEL.format(busy=busy_file))
     env = {
         **os.environ,
         "MLPEG_MODELS": str(tmp_path / "models.yml"),
@@ -69,11 +70,11 @@ def test_a_stopped_calc_leaves_no_process(tmp_path, case):
         )
     try:
         deadline = time.monotonic() + 300
-        while not any(busy in " ".join(p.cmdline()) for p in _session(process.pid)):
+        while not busy_file.exists():  # the model is inside its 600 s structure
             assert process.poll() is None, (tmp_path / "calc.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "the model worker never started"
+            assert time.monotonic() < deadline, "the model never started"
             time.sleep(0.5)
-        time.sleep(1.0)  # the worker is inside the 600 s structure now
+        assert any(busy in " ".join(p.cmdline()) for p in _session(process.pid))
         process.send_signal(stop)
         process.wait(timeout=30)
         _, alive = psutil.wait_procs(_session(process.pid), timeout=30)

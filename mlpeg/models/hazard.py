@@ -3,8 +3,9 @@
 ``options`` name structures by ``atoms.info["name"]``: ``hang_on`` (sleep forever),
 ``crash_on`` (the process kills itself with SIGKILL, as the out-of-memory killer would)
 and ``raise_on`` (raise ``RuntimeError``); ``sleep_s`` makes every structure take that
-many seconds longer (a slow model). Every other structure gets plain EMT energies.
-It exists to test timeouts, crashed workers and resuming. Never on a leaderboard.
+many seconds longer (a slow model), and ``announce`` names a file that gets a line as each
+such sleep begins (so a test knows the model is busy). Every other structure gets plain
+EMT energies. It exists to test timeouts, crashed workers and resuming. Never on a leaderboard.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from mlpeg.models.registry import ModelSpec
 class HazardCalculator(EMT):
     """EMT, except on the structures named in ``hang_on``, ``crash_on`` or ``raise_on``."""
 
-    def __init__(self, hang_on=(), crash_on=(), raise_on=(), sleep_s=0.0):
+    def __init__(self, hang_on=(), crash_on=(), raise_on=(), sleep_s=0.0, announce=None):
         super().__init__()
-        self.sleep_s = float(sleep_s)
+        self.sleep_s, self.announce = float(sleep_s), announce
         self.hang_on, self.crash_on, self.raise_on = set(hang_on), set(crash_on), set(raise_on)
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
@@ -37,6 +38,9 @@ class HazardCalculator(EMT):
             os.kill(os.getpid(), signal.SIGKILL)
         if name in self.raise_on:
             raise RuntimeError(f"the hazard model refuses {name}")
+        if self.sleep_s and self.announce:
+            with open(self.announce, "a") as log:
+                log.write(f"sleeping {self.sleep_s:g} s on {name}\n")
         time.sleep(self.sleep_s)
         super().calculate(atoms, properties, system_changes)
 
