@@ -6,7 +6,9 @@ timeout of :mod:`mlpeg.calc.isolate` when one is set), writes the rows as its ow
 part and returns their states, which the driver turns into progress. When an actor dies
 (its process crashed or its node went away), the rows it already wrote stay; the rest of
 its shard is retried one task at a time on a fresh actor, and a task that kills a second
-actor is recorded as failed by the driver. The same code runs on a laptop (a local Ray
+actor is recorded as failed by the driver. A fresh actor may never start (its node is gone
+and the others hold every resource): once nothing else is queued, an idle actor takes
+over the shard it was waiting with. The same code runs on a laptop (a local Ray
 started here) and on a cluster (``--address auto`` or ``ray://host:10001``); on a cluster
 the landing folder must be on a file system every node can write to.
 """
@@ -216,6 +218,8 @@ def run_ray(
     from ray.exceptions import RayActorError
 
     wanted, resources = placement(device, options.workers, ray.cluster_resources())
+    if device.startswith("cuda"):  # an actor sees only its own GPU(s), as device 0
+        device = "cuda"
     n_workers = max(1, min(wanted, len(todo)))
     session = session_stamp()
     landing.mkdir(parents=True, exist_ok=True)
