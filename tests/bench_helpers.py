@@ -46,11 +46,21 @@ def run_with_emt(key: str, tasks: list, folder: Path) -> tuple[Any, Path]:
     return summary, warehouse
 
 
-def ingest_rows(key: str, rows: list[dict], folder: Path, *, model: str = "model-a") -> Path:
-    """Write the benchmark's references and hand-made prediction rows; ingest; return the file."""
+def ingest_rows(
+    key: str,
+    rows: list[dict],
+    folder: Path,
+    *,
+    model: str = "model-a",
+    references: list | None = None,
+) -> Path:
+    """Write references (the benchmark's own unless given) and hand-made prediction rows;
+    ingest them; return the warehouse file."""
     landing = folder / "landing"
     bench = catalog.get_benchmark(key)
-    write_references(bench.calc_module().references(), bench, landing=landing)
+    if references is None:
+        references = bench.calc_module().references()
+    write_references(references, bench, landing=landing)
     predictions_part(landing, rows, model=model, benchmark=key)
     warehouse = folder / "wh" / "mlpeg.duckdb"
     with writer(warehouse) as con:
