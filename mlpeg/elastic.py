@@ -244,16 +244,29 @@ def primitive_lengths(atoms: Atoms, *, symprec: float = 1e-3) -> tuple[int, list
     return len(numbers), sorted(float(x) for x in reduced.lengths())
 
 
-def conventional_standard(atoms: Atoms, *, symprec: float = 1e-3) -> Atoms:
-    """Return spglib's conventional standard cell of ``atoms`` in its standard orientation.
+def standard_cell(atoms: Atoms, *, primitive: bool = False, symprec: float = 1e-3) -> Atoms:
+    """Return spglib's standardised cell of ``atoms`` in its standard orientation.
 
     Elastic constants depend on the crystal's orientation in the Cartesian frame; this is
-    the frame in which tabulated tensors (Materials Project, pymatgen) are given.
+    the frame in which tabulated tensors (Materials Project, pymatgen) are given. The
+    primitive standardised cell shares the conventional one's orientation, so it gives the
+    same tensor with fewer atoms.
+
+    Parameters
+    ----------
+    atoms
+        A periodic crystal.
+    primitive
+        Return the standardised primitive cell instead of the conventional one.
+    symprec
+        spglib's symmetry tolerance (Å).
     """
     import spglib
 
     cell = (atoms.cell.array, atoms.get_scaled_positions(), atoms.numbers)
-    found = spglib.standardize_cell(cell, to_primitive=False, no_idealize=False, symprec=symprec)
+    found = spglib.standardize_cell(
+        cell, to_primitive=primitive, no_idealize=False, symprec=symprec
+    )
     if found is None:
         return atoms.copy()
     lattice, positions, numbers = found

@@ -11,9 +11,9 @@ from ase.units import GPa
 
 from mlpeg.elastic import (
     ElasticTensor,
-    conventional_standard,
     fit_stiffness,
     primitive_lengths,
+    standard_cell,
     strain_matrix,
     voigt_reuss_hill,
 )
@@ -88,4 +88,6 @@ def test_primitive_lengths_ignore_the_cell_setting():
     conventional = bulk("Al", "fcc", a=4.05, cubic=True).repeat((2, 1, 1))
     n_atoms, lengths = primitive_lengths(conventional)
     assert n_atoms == 1 and lengths == pytest.approx([4.05 / 2**0.5] * 3)
-    assert len(conventional_standard(bulk("Al", "fcc", a=4.05))) == 4
+    assert len(standard_cell(bulk("Al", "fcc", a=4.05))) == 4
+    primitive = standard_cell(bulk("Al", "fcc", a=4.05, cubic=True), primitive=True)
+    assert len(primitive) == 1 and primitive.get_volume() == pytest.approx(4.05**3 / 4)

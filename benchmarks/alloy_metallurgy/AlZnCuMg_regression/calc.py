@@ -1,7 +1,7 @@
 """Al–Zn–Cu–Mg regression (ML-PEG, from evalpot): bulk, elastic and surface properties.
 
 Eight OQMD crystals (Al, Cu, Mg, Zn and the Al2Cu θ′/θ, Al3Cu θ″ and S-phase precipitates)
-are relaxed (cell and atoms) by each model in their conventional standard cell; the
+are relaxed (cell and atoms) by each model in their standardised primitive cell; the
 relaxed cell gives the volume and lattice constants, and strained copies with relaxed
 atoms give the 6×6 elastic tensor and its Voigt moduli (mlpeg.elastic). Slabs of fcc Al
 and Cu ({111}, {100}, {110}) and, with ``--full``, of hcp Mg and Zn (seven facets each) give
@@ -22,7 +22,7 @@ from ase.units import GPa, J, m
 
 from mlpeg.calc.tasks import Reference, Task
 from mlpeg.data import fetch, read_manifest
-from mlpeg.elastic import ElasticTensor, conventional_standard
+from mlpeg.elastic import ElasticTensor, standard_cell
 from mlpeg.errors import DataError
 from mlpeg.materials import SurfaceEnergy
 
@@ -49,7 +49,11 @@ HCP_FACETS = {
     "11m21": (1, 1, 1),
     "11m22": (1, 1, 2),
 }
-ELASTIC = ElasticTensor(strains=(-0.01, -0.005, 0.005, 0.01), fmax=0.005, max_steps=500)
+#: Full: ±0.5 % and ±1 %; quick: ±1 % only (symmetric pairs cancel the quadratic term).
+ELASTIC = {
+    True: ElasticTensor(strains=(-0.01, -0.005, 0.005, 0.01), fmax=0.005, max_steps=500),
+    False: ElasticTensor(strains=(-0.01, 0.01), fmax=0.005, max_steps=500),
+}
 SOURCE = "ML-PEG alzncumg_regression (evalpot DFT.json, ddmms/ml-peg@bb98fd7e)"
 
 
@@ -83,7 +87,7 @@ def _fcc(symbol: str, oqmd_id: str) -> Atoms:
 
 def tasks(*, full: bool = False) -> list[Task]:
     found = [
-        Task(oqmd_id, "bulk", conventional_standard(structure(oqmd_id)), ELASTIC)
+        Task(oqmd_id, "bulk", standard_cell(structure(oqmd_id), primitive=True), ELASTIC[full])
         for oqmd_id in STRUCTURES
     ]
     for oqmd_id, symbol in (("8100", "Al"), ("635950", "Cu")):
