@@ -131,8 +131,8 @@ class ElasticTensor:
     Notes
     -----
     Properties (eV/Å³): ``c11`` … ``c66`` (the 21 independent entries, ``cij`` with
-    i ≤ j), ``k_voigt``, ``g_voigt``, ``k_reuss``, ``g_reuss``, ``k_vrh``, ``g_vrh``;
-    the relaxed cell's ``volume_per_atom`` (Å³), ``a``, ``b``, ``c`` (Å), ``alpha``,
+    i ≤ j), ``k_voigt``, ``g_voigt``, ``k_reuss``, ``g_reuss``, ``k_vrh``, ``g_vrh`` (the
+    Reuss and Hill values absent when the tensor is singular); the relaxed cell's ``volume_per_atom`` (Å³), ``a``, ``b``, ``c`` (Å), ``alpha``,
     ``beta``, ``gamma`` (degrees), ``energy_per_atom`` (eV) and ``n_steps``; and the
     relaxed crystal's ``primitive_atoms`` and ``primitive_length_1`` … ``_3`` (sorted
     Niggli-reduced lengths of its primitive cell, Å), comparable across cell settings. The frame is
@@ -188,7 +188,8 @@ class ElasticTensor:
         c = fit_stiffness(self.strains, stresses)
         a, b, c_len, alpha, beta, gamma = atoms.cell.cellpar()
         properties = {f"c{i + 1}{j + 1}": float(c[i, j]) for i in range(6) for j in range(i, 6)}
-        properties.update(voigt_reuss_hill(c))
+        # a singular tensor has no Reuss bound: those keys stay absent (NaN is not stored)
+        properties.update({k: v for k, v in voigt_reuss_hill(c).items() if np.isfinite(v)})
         n_primitive, lengths = primitive_lengths(atoms)
         properties["primitive_atoms"] = float(n_primitive)
         properties.update({f"primitive_length_{i + 1}": x for i, x in enumerate(lengths)})
