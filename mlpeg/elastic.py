@@ -132,10 +132,11 @@ class ElasticTensor:
     -----
     Properties (eV/Å³): ``c11`` … ``c66`` (the 21 independent entries, ``cij`` with
     i ≤ j), ``k_voigt``, ``g_voigt``, ``k_reuss``, ``g_reuss``, ``k_vrh``, ``g_vrh`` (the
-    Reuss and Hill values absent when the tensor is singular); the relaxed cell's ``volume_per_atom`` (Å³), ``a``, ``b``, ``c`` (Å), ``alpha``,
-    ``beta``, ``gamma`` (degrees), ``energy_per_atom`` (eV) and ``n_steps``; and the
-    relaxed crystal's ``primitive_atoms`` and ``primitive_length_1`` … ``_3`` (sorted
-    Niggli-reduced lengths of its primitive cell, Å), comparable across cell settings. The frame is
+    Reuss and Hill values absent when the tensor is singular); the relaxed cell's
+    ``volume_per_atom`` (Å³), ``a``, ``b``, ``c`` (Å), ``alpha``, ``beta``, ``gamma``
+    (degrees), ``energy_per_atom`` (eV) and ``n_steps``; and the relaxed crystal's
+    ``primitive_atoms`` and ``primitive_length_1`` … ``_3`` (sorted Niggli-reduced lengths
+    of its primitive cell, Å), comparable across cell settings. The frame is
     the relaxed structure, whose energy and stress the result holds.
     """
 
