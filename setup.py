@@ -17,7 +17,7 @@ setup(
     packages=[*find_packages(include=["mlpeg", "mlpeg.*"]), *RESOURCES],
     package_dir=RESOURCES,
     package_data={
-        "mlpeg": ["models/*.yml", "schemas/*.yml"],
+        "mlpeg": ["models/*.yml", "models/*.sha256", "schemas/*.yml"],
         "mlpeg.sql": ["*.sql", "*.yml", "*/*.sql"],
         "mlpeg.benchmarks": ["*/*.yml", "*/*/*", "*/*/*/**/*"],
         "mlpeg.streamlit_app": ["*.py", "app_pages/*.py", "static/*", ".streamlit/*"],

@@ -67,7 +67,13 @@ CategoryOption = Annotated[
     list[str] | None, typer.Option("--category", "-c", help="Category key (repeatable).")
 ]
 ModelOption = Annotated[
-    list[str] | None, typer.Option("--model", "-m", help="Model name (repeatable).")
+    list[str] | None,
+    typer.Option(
+        "--model",
+        "--models",
+        "-m",
+        help="Model name (repeatable); 'default' or 'all-offline' (every model that runs here).",
+    ),
 ]
 FullOption = Annotated[
     bool,
@@ -216,6 +222,7 @@ def list_models(
         "D3",
         "level of theory",
         "elements",
+        "accepts",
         "parameters",
         "why",
     ):
@@ -237,12 +244,13 @@ def list_models(
             }
         )
         table.add_row(
-            spec.name,
+            f"{spec.name} [dim](baseline)[/]" if spec.is_baseline else spec.name,
             spec.family,
             "[green]yes[/]" if available else "[red]no[/]",
             "trained" if spec.trained_on_dispersion else "added",
             spec.level_of_theory or "–",
             str(len(spec.elements)),
+            spec.accepts.summary(),
             f"{spec.n_params:,}" if spec.n_params else "–",
             why,
         )
@@ -339,7 +347,7 @@ def calc(
     tasks are skipped and a killed run continues where it stopped (unless --force).
     """
     benchmarks = _select_benchmarks(benchmark, category)
-    models = [registry.get_model(name) for name in model] if model else registry.default_models()
+    models = registry.select_models(model)
     options = calc_options(
         engine=engine,
         address=address,
@@ -506,14 +514,19 @@ def _explain(warehouse: Path, name: str) -> None:
 
 
 def _show_leaderboard(
-    warehouse: Path, category: str | None, format_: ListFormat = ListFormat.TABLE
+    warehouse: Path,
+    category: str | None,
+    format_: ListFormat = ListFormat.TABLE,
+    *,
+    baselines: bool = True,
 ) -> None:
     from mlpeg.render import MARKS_LEGEND, leaderboard_table, marked_score
     from mlpeg.warehouse.connect import reader
 
+    hidden = "" if baselines else " where model_kind != 'baseline'"
     with reader(warehouse) as con:
         if category is None:
-            result = con.sql("select * from leaderboard").to_arrow_table()
+            result = con.sql(f"select * from leaderboard{hidden}").to_arrow_table()
             rows = con.execute(
                 "select category_key, title, weight from categories "
                 "where category_key in (select category_key from benchmarks) order by 1"
@@ -525,8 +538,10 @@ def _show_leaderboard(
             return
         scores = con.execute(
             "select model_key, benchmark_key, score, state, dispersion, band "
-            "from benchmark_scores where category_key = ? order by model_key, benchmark_key",
-            [category],
+            "from benchmark_scores where category_key = ? and (? or model_key not in "
+            "(select model_key from models where kind = 'baseline')) "
+            "order by model_key, benchmark_key",
+            [category, baselines],
         ).fetchall()
     if not scores:
         raise MlpegError(f"No benchmark scores for category '{category}'.")
@@ -560,6 +575,13 @@ def leaderboard(
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
     category: Annotated[str | None, typer.Option("--category", "-c")] = None,
     format_: FormatOption = ListFormat.TABLE,
+    baselines: Annotated[
+        bool,
+        typer.Option(
+            "--baselines/--no-baselines",
+            help="Show or hide baseline methods (GFN-xTB), which are not MLIPs.",
+        ),
+    ] = True,
 ) -> None:
     """Print the leaderboard (or one category's benchmark scores).
 
@@ -567,7 +589,7 @@ def leaderboard(
     band or subset; csv and json carry them as columns (``<category>__marks``, or
     ``dispersion`` and ``band`` per benchmark).
     """
-    _show_leaderboard(warehouse, category, format_)
+    _show_leaderboard(warehouse, category, format_, baselines=baselines)
 
 
 @app.command("runs")
@@ -632,7 +654,7 @@ def run(
     each model gets a score in every category.
     """
     benchmarks = _select_benchmarks(benchmark, category)
-    models = [registry.get_model(name) for name in model] if model else registry.default_models()
+    models = registry.select_models(model)
     landing = landing_dir(warehouse)
     options = calc_options(
         engine=engine, address=address, workers=workers, force=force, timeout=timeout

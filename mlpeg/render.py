@@ -113,7 +113,10 @@ def leaderboard_table(
         table.add_column(header, justify="right")
     any_marks = False
     for row in rows:
-        cells = [row["model_key"], score_text(row["overall"], row["state"])]
+        name = row["model_key"]
+        if row.get("model_kind") == "baseline":
+            name = f"{name} [dim](baseline)[/]"
+        cells = [name, score_text(row["overall"], row["state"])]
         for key in shown:
             marks = (row.get(f"{key}__marks") or "").split()
             any_marks = any_marks or bool(marks)
@@ -127,5 +130,7 @@ def leaderboard_table(
     captions = [MARKS_LEGEND] if any_marks else []
     if rows and unrun:
         captions.append("Not run by any model: " + ", ".join(unrun))
+    if any(row.get("model_kind") == "baseline" for row in rows):
+        captions.append("(baseline): a reference method such as GFN2-xTB, not an MLIP")
     table.caption = "\n".join(captions) or None
     return table

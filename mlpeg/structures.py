@@ -29,8 +29,8 @@ STRUCTURE_TYPE = pa.struct(
     ]
 )
 
-#: ``atoms.info`` keys kept with a structure (charge and spin reach the models).
-KEPT_INFO_KEYS = ("charge", "spin", "multiplicity", "name", "system")
+#: ``atoms.info`` keys kept with a structure (charge, spin and field reach the models).
+KEPT_INFO_KEYS = ("charge", "spin", "multiplicity", "external_field", "name", "system")
 
 
 def _canonical(values: np.ndarray) -> np.ndarray:

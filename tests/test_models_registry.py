@@ -150,7 +150,7 @@ def test_offline_availability_says_why(offline, monkeypatch, tmp_path):
     assert registry.availability(models["sevennet-0"])[0]
     available, why = registry.availability(models["mace-mpa-0"])
     assert not available
-    assert why == "weights not in cache and github.com unreachable, cannot download"
+    assert why == "weights not reachable offline: not cached, github.com unreachable"
     available, why = registry.availability(models["orb-v3-consv-inf-omat"])
     assert not available and "orbitalmaterials-public-models" in why
     # Once the weights sit where mace's loader caches them, the model is available.

@@ -3,10 +3,11 @@
 An :class:`Evaluator` builds the model's calculator once (lazily, so a run whose every
 structure is unsupported never loads the model), then turns each task into exactly one
 row: ``ok`` with the result, ``failed`` with the error (an exception, a non-finite
-number, a model that could not be built), or ``unsupported`` with the elements the model
-lacks. Single points of many structures go through the model in batches where the family
-allows it (:mod:`mlpeg.calc.batch`); a batch that raises is redone one structure at a
-time, so one bad structure fails alone.
+number, a model that could not be built), or ``unsupported`` with the reason: elements the
+model lacks, or a charge, open shell, external field or periodic cell it does not accept
+(:mod:`mlpeg.models.capabilities`). Single points of many structures go through the model
+in batches where the family allows it (:mod:`mlpeg.calc.batch`); a batch that raises is
+redone one structure at a time, so one bad structure fails alone.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import numpy as np
 
 from mlpeg.calc.tasks import SinglePoint, Task, TaskResult, settings_hash
 from mlpeg.enums import State
+from mlpeg.errors import MlpegError
 from mlpeg.landing import utc_now
-from mlpeg.models.registry import ModelSpec, element_symbols, make_calculator
+from mlpeg.models.registry import ModelSpec, make_calculator
 from mlpeg.structures import atoms_to_row
 
 #: Largest number of structures, and of atoms, in one batched forward pass.
@@ -175,19 +177,22 @@ class Evaluator:
         self.load()
         return self._batcher is not None
 
-    def _unsupported(self, task: Task, context: RunContext) -> dict:
-        missing = sorted(set(task.atoms.get_chemical_symbols()) - set(element_symbols(self.spec)))
-        return make_row(
-            task,
-            context,
-            state=State.UNSUPPORTED,
-            error=f"elements not supported by {self.spec.name}: {', '.join(missing)}",
-        )
+    def _check(self, task: Task) -> tuple[State, str] | None:
+        """Return the state and reason of a task the model cannot take, else None."""
+        try:
+            reason = self.spec.unsupported_reason(task.atoms)
+        except MlpegError as exc:  # malformed charge, spin or field in atoms.info
+            return State.FAILED, str(exc)
+        return (State.UNSUPPORTED, reason) if reason else None
+
+    def _computable(self, task: Task) -> bool:
+        return self._check(task) is None
 
     def one(self, task: Task, context: RunContext) -> dict:
         """Run one task and return its row (never raises for the task's own errors)."""
-        if not self.spec.supports(task.atoms.numbers):
-            return self._unsupported(task, context)
+        refused = self._check(task)
+        if refused is not None:
+            return make_row(task, context, state=refused[0], error=refused[1])
         self.load()
         if self._calc is None:
             return failed_row(task, context, self._calc_error or "model could not be built")
@@ -242,13 +247,13 @@ class Evaluator:
 
     def groups(self, tasks: Sequence[Task]) -> list[list[Task]]:
         """Split tasks into the groups :meth:`rows` evaluates together."""
-        supported = [task for task in tasks if self.spec.supports(task.atoms.numbers)]
+        supported = [task for task in tasks if self._computable(task)]
         if not supported or not self.batched:  # no model is built when nothing is supported
             return [[task] for task in tasks]
         singles: list[list[Task]] = []
         by_key: dict[tuple, list[list[Task]]] = {}
         for task in tasks:
-            key = _batch_key(task) if self.spec.supports(task.atoms.numbers) else None
+            key = _batch_key(task) if self._computable(task) else None
             if key is None:
                 singles.append([task])
                 continue

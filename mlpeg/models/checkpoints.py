@@ -183,7 +183,7 @@ def download_availability(
     if host_reachable(host):
         return True, f"weights download from {host} on first use"
     hint = " (or set MLPEG_DATA_MIRROR)" if mirrored else ""
-    return False, f"weights not in cache and {host} unreachable, cannot download{hint}"
+    return False, f"weights not reachable offline: not cached, {host} unreachable{hint}"
 
 
 def url_sha256_name(url: str) -> str:

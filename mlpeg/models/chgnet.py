@@ -1,4 +1,9 @@
-"""CHGNet (``chgnet`` package): pretrained versions ship inside the wheel."""
+"""CHGNet (``chgnet`` package): pretrained versions ship inside the wheel.
+
+chgnet 0.4.2 ships ``0.3.0``, ``0.2.0`` (its first MPtrj release, loaded with the output
+bias it was trained with) and ``r2scan`` (0.3.0 fine-tuned on MP-r2SCAN); ``CHGNet.load``
+sets each one's architecture.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from mlpeg.models.registry import ModelSpec
 PRETRAINED_FILES = {
     "0.3.0": "pretrained/0.3.0/chgnet_0.3.0_e29f68s314m37.pth.tar",
     "0.2.0": "pretrained/0.2.0/chgnet_0.2.0_e30f77s348m32.pth.tar",
+    "r2scan": "pretrained/r2scan/chgnet_r2scan_transfer_learning_e15f36s161m23.pth.tar",
 }
 
 

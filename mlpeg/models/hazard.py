@@ -17,7 +17,11 @@ import time
 from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.emt import EMT
 
+from mlpeg.models.capabilities import Accepts
 from mlpeg.models.registry import ModelSpec
+
+#: A test family takes whatever a benchmark gives it (charged, open-shell, in a field).
+ACCEPTS = Accepts(charge=True, spin=True, field=True)
 
 
 class HazardCalculator(EMT):

@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 from ase.calculators.calculator import Calculator, all_changes
 
+from mlpeg.models.capabilities import Accepts
 from mlpeg.models.registry import ModelSpec
+
+#: A test family takes whatever a benchmark gives it (charged, open-shell, in a field).
+ACCEPTS = Accepts(charge=True, spin=True, field=True)
 
 
 class ZeroCalculator(Calculator):

@@ -25,12 +25,17 @@ from ase.data import atomic_numbers, chemical_symbols
 from mlpeg.catalog import load_yaml
 from mlpeg.enums import Dispersion
 from mlpeg.errors import ConfigError
+from mlpeg.models.capabilities import Accepts, unsupported_reason
 
 REGISTRY_FILE = Path(__file__).with_name("models.yml")
 #: Former suffix of model keys with D3 added; now refused (D3 is a property of the run).
 D3_SUFFIX = "-D3"
 #: What ``mlpeg run`` compares when no model is named: both ship their weights in the wheel.
 DEFAULT_MODELS = ("chgnet-0.3.0", "sevennet-0")
+#: Names that stand for a set of models on the command line.
+MODEL_SETS = ("default", "all-offline")
+#: What a registered model is: a machine-learned potential, or a baseline method (xTB).
+MODEL_KINDS = ("mlip", "baseline")
 
 
 @dataclass(frozen=True)
@@ -57,10 +62,29 @@ class ModelSpec:
     notes: str | None = None
     test_only: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    kind: str = "mlip"
+    accepts: Accepts = field(default_factory=Accepts)
 
     def supports(self, numbers: Any) -> bool:
         """Return whether every atomic number in ``numbers`` is covered by the model."""
         return set(int(z) for z in numbers) <= set(self.elements)
+
+    def unsupported_reason(self, atoms: Any) -> str | None:
+        """Return why the model cannot compute ``atoms`` as given, or None when it can.
+
+        Elements outside its coverage come first, then what :class:`Accepts` rules out
+        (a charge, an open shell, an external field, a periodic cell).
+        """
+        if not self.supports(atoms.numbers):
+            covered = set(element_symbols(self))
+            missing = sorted(set(atoms.get_chemical_symbols()) - covered)
+            return f"elements not supported by {self.name}: {', '.join(missing)}"
+        return unsupported_reason(self.accepts, atoms, self.name)
+
+    @property
+    def is_baseline(self) -> bool:
+        """Whether the model is a baseline method (xTB), not a machine-learned potential."""
+        return self.kind == "baseline"
 
     def declared_dispersion(self, benchmark_dispersion: str) -> Dispersion:
         """Return the dispersion this model runs with on a benchmark (its leaderboard run).
@@ -118,6 +142,19 @@ def _resolve_checkpoint(checkpoint: str, folder: Path) -> str:
     return checkpoint
 
 
+def _family_accepts(family: Any, where: str) -> Accepts:
+    """Return what a family's models accept unless an entry says otherwise."""
+    try:
+        module = importlib.import_module(f"mlpeg.models.{family}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"mlpeg.models.{family}":
+            raise
+        raise ConfigError(
+            f"{where}: family '{family}' has no module mlpeg/models/{family}.py."
+        ) from exc
+    return getattr(module, "ACCEPTS", Accepts())
+
+
 def _validate(spec: ModelSpec, where: str) -> None:
     if spec.checkpoint_kind == "url" and not spec.checkpoint_sha256:
         raise ConfigError(f"{where}: a URL checkpoint needs checkpoint_sha256 to be verified.")
@@ -157,6 +194,11 @@ def parse_registry(path: Path) -> dict[str, ModelSpec]:
         entry["training_sets"] = tuple(entry.get("training_sets", ()))
         entry["elements"] = _elements(entry.get("elements", 118), where)
         entry["checkpoint"] = _resolve_checkpoint(str(entry["checkpoint"]), path.parent)
+        if entry.get("kind", "mlip") not in MODEL_KINDS:
+            raise ConfigError(f"{where}: kind must be one of {', '.join(MODEL_KINDS)}.")
+        entry["accepts"] = _family_accepts(entry.get("family"), where).updated(
+            entry.get("accepts"), where
+        )
         specs[name] = ModelSpec(name=name, **entry)
         _validate(specs[name], where)
     return specs
@@ -209,6 +251,38 @@ def get_model(name: str) -> ModelSpec:
 def default_models() -> list[ModelSpec]:
     """Return the models ``mlpeg run`` uses when none is named."""
     return [get_model(name) for name in DEFAULT_MODELS]
+
+
+def offline_models() -> list[ModelSpec]:
+    """Return every registered model (not test-only) that can run on this machine now."""
+    return [spec for spec in all_models().values() if not spec.test_only and availability(spec)[0]]
+
+
+def select_models(names: list[str] | None) -> list[ModelSpec]:
+    """Resolve model names from the command line; ``default`` and ``all-offline`` are sets.
+
+    Parameters
+    ----------
+    names
+        Model names or set names; none gives the default set.
+
+    Returns
+    -------
+    list
+        The models, each once, in the order named.
+    """
+    selected: dict[str, ModelSpec] = {}
+    for name in names or ["default"]:
+        if name == "default":
+            found = default_models()
+        elif name == "all-offline":
+            found = offline_models()
+            if not found:
+                raise ConfigError("No registered model can run here ('mlpeg models' says why).")
+        else:
+            found = [get_model(name)]
+        selected.update((spec.name, spec) for spec in found)
+    return list(selected.values())
 
 
 def resolve_device(device: str) -> str:

@@ -145,6 +145,30 @@ def _sync_catalog(con: duckdb.DuckDBPyConnection) -> None:
         for spec in registry.all_models().values()
     ]
     _insert_rows(con, "models", rows, replace=True)
+    _sync_model_kinds(con)
+
+
+def _sync_model_kinds(con: duckdb.DuckDBPyConnection) -> None:
+    """Set each registered model's ``kind`` and ``accepts`` (by name, on all its rows)."""
+    import json
+
+    kinds = pa.table(
+        {
+            "base_model": [spec.name for spec in registry.all_models().values()],
+            "kind": [spec.kind for spec in registry.all_models().values()],
+            "accepts": [
+                json.dumps(spec.accepts.as_dict()) for spec in registry.all_models().values()
+            ],
+        }
+    )
+    con.register("model_kinds", kinds)
+    try:
+        con.execute(
+            "update models set kind = model_kinds.kind, accepts = model_kinds.accepts::json "
+            "from model_kinds where models.base_model = model_kinds.base_model"
+        )
+    finally:
+        con.unregister("model_kinds")
 
 
 def _insert_rows(

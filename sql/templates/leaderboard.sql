@@ -1,4 +1,5 @@
--- grain: one row per model; overall score then, per category, a score, a state and marks.
+-- grain: one row per model; overall score then, per category, a score, a state and marks,
+-- then the model's kind ('mlip', or 'baseline' for reference methods such as GFN2-xTB).
 -- The category columns are, for every category key <c>:
 --     max(score) filter (where category_key = '<c>') as <c>,
 --     coalesce(max(state) filter (where category_key = '<c>'), 'not_run') as <c>__state,
@@ -20,5 +21,7 @@ per_model as (
     from categories_scored
     group by model_key
 )
-select * from per_model
-order by overall desc nulls last, model_key;
+select per_model.*, coalesce(models.kind, 'mlip') as model_kind,
+from per_model
+left join models on models.model_key = per_model.model_key
+order by overall desc nulls last, per_model.model_key;
