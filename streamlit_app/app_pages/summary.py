@@ -54,6 +54,21 @@ def leaderboard_section(categories: list[dict]) -> None:
     if table.empty:
         st.info("No model has run yet.")
         return
+    if "model_kind" in table and (table["model_kind"] == "baseline").any():
+        show_baselines = st.toggle(
+            "Show baselines",
+            value=True,
+            key="summary_baselines",
+            help="Baselines (GFN2-xTB, GFN1-xTB) are reference methods, not MLIPs; "
+            "they are marked (baseline) in the table.",
+        )
+        baseline = table["model_kind"] == "baseline"
+        if not show_baselines:
+            table = table[~baseline]
+        else:
+            table = table.assign(
+                model_key=table["model_key"].where(~baseline, table["model_key"] + " (baseline)")
+            )
     models = st.multiselect(
         "Models",
         options=list(table["model_key"]),
