@@ -228,6 +228,16 @@ def test_cli_lists_models_and_why_they_cannot_run(offline, monkeypatch, tmp_path
     )
     assert "no" in lines["mace-mp-0a"] and "github.com unreachable" in lines["mace-mp-0a"]
     assert "412,525" in lines["chgnet-0.3.0"] and "89" in lines["chgnet-0.3.0"]
-    # Offline, two wheels and the mirrored Ge/Sb/Te MACE can run, nothing else.
+    # Offline: the chgnet and sevenn wheels' weights, matgl's mirrored MatPES folders,
+    # tblite's xTB and the mirrored Ge/Sb/Te MACE can run, nothing else.
     listed = [spec for spec in registry.all_models().values() if not spec.test_only]
-    assert f"3 of {len(listed)} models can run here" in " ".join(result.output.split())
+    runnable = {
+        "chgnet-0.3.0", "chgnet-0.2.0", "chgnet-r2scan", "sevennet-0",
+        "sevennet-0-22may2024", "sevennet-l3i5", "tensornet-matpes-pbe",
+        "tensornet-matpes-r2scan", "m3gnet-matpes-pbe", "gfn2-xtb", "gfn1-xtb", "mace-ge-sb-te",
+    }  # fmt: skip
+    assert {spec.name for spec in registry.offline_models()} == runnable
+    text = " ".join(result.output.split())
+    assert f"{len(runnable)} of {len(listed)} models can run here" in text
+    assert "package fairchem-core is not installed" in lines["uma-s-1p1-omat"]
+    assert "gfn2-xtb (baseline)" in lines
