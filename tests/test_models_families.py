@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from ase import Atoms
 from ase.build import bulk, molecule
+from conftest import MIRROR
 
 from mlpeg.models import registry
-from conftest import MIRROR
 
 MATGL = MIRROR / "materialsvirtuallab/matgl/e9cde2291acd0b4c4a342428e7dd5e4d596b7bf9"
 MACE_GE_SB_TE = MIRROR / "ACEsuit/mace/4bb7f799790d2ccf626ea1fbfaa379dd6123ef23/training"
