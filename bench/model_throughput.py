@@ -89,6 +89,19 @@ def timed(evaluator: Evaluator, structures: list[Atoms], role: str) -> tuple[int
     return sum(row["state"] == "ok" for row in rows), elapsed
 
 
+HEADER = [
+    "model", "family", "build s", "molecules run", "molecules/s", "crystals run",
+    "crystals/s", "all/s",
+]  # fmt: skip
+
+
+def write_markdown(path: Path, rows: list[list[str]]) -> None:
+    """Write the table so far as Markdown."""
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    path.write_text("\n".join(lines) + "\n")
+
+
 def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:.1f}" if count and seconds > 0 else "–"
 
@@ -130,20 +143,14 @@ def main() -> None:
             ]
         )
         console.print(f"  molecules {rows[-1][4]}/s, crystals {rows[-1][6]}/s")
-    header = [
-        "model", "family", "build s", "molecules run", "molecules/s", "crystals run",
-        "crystals/s", "all/s",
-    ]  # fmt: skip
+        if args.out:  # after every model, so a run cut short keeps what it measured
+            write_markdown(args.out, rows)
     table = Table(title="Single-point throughput (energy, forces; stress on crystals)")
-    for column in header:
+    for column in HEADER:
         table.add_column(column, justify="left" if column in ("model", "family") else "right")
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    if args.out:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-        args.out.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from ase import Atoms
 from ase.build import bulk, molecule
+from ase.units import Bohr, Hartree
 from conftest import MIRROR
 
 from mlpeg.models import registry
@@ -121,11 +122,9 @@ def test_gfn2_water_energy_equals_tblite_called_directly():
     atoms = molecule("H2O")
     atoms.calc = built("gfn2-xtb")
     energy = atoms.get_potential_energy()
-    bohr = 0.52917721090380  # Å, CODATA 2018 as tblite uses it
-    hartree = 27.211386245988  # eV
-    direct = Calculator("GFN2-xTB", atoms.numbers, atoms.positions / bohr)
+    direct = Calculator("GFN2-xTB", atoms.numbers, atoms.positions / Bohr)  # atomic units
     direct.set("verbosity", 0)
-    assert energy == pytest.approx(direct.singlepoint().get("energy") * hartree, abs=1e-6)
+    assert energy == pytest.approx(direct.singlepoint().get("energy") * Hartree, abs=1e-6)
     assert energy == pytest.approx(TBLITE_DOCS_WATER_GFN2, abs=1e-5)
 
 
