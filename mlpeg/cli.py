@@ -208,59 +208,168 @@ def list_benchmarks(
     emit(rows, format_, table=table)
 
 
+def _measured_speed(warehouse: Path) -> dict[str, str]:
+    """Return per model key its measured single-point speed as text ("" without a warehouse)."""
+    import duckdb
+
+    from mlpeg.warehouse.connect import reader
+
+    if not warehouse.is_file():
+        return {}
+    try:
+        with reader(warehouse) as con:
+            rows = con.execute(
+                "select model_key, device, median_us_per_atom, n_structures "
+                "from model_speed_summary order by model_key, device"
+            ).fetchall()
+    except (MlpegError, duckdb.Error):  # busy, or a warehouse from before the view
+        return {}
+    speeds: dict[str, list[str]] = {}
+    for model_key, device, us_per_atom, n in rows:
+        speeds.setdefault(model_key, []).append(f"{us_per_atom:,.0f} µs/atom ({device}, {n:,})")
+    return {key: "; ".join(texts) for key, texts in speeds.items()}
+
+
 @app.command("models")
 def list_models(
     all_: Annotated[bool, typer.Option("--all", help="Include test-only models.")] = False,
     format_: FormatOption = ListFormat.TABLE,
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
 ) -> None:
-    """List registered models and whether each can run on this machine."""
+    """List registered models: whether each runs here, in which environment, and why not."""
+    from mlpeg.models import environments
+
     table = Table(title="Models", header_style="bold")
     for column in (
         "model",
         "family",
+        "environment",
         "available",
         "D3",
         "level of theory",
         "elements",
         "accepts",
         "parameters",
+        "speed",
         "why",
     ):
         table.add_column(column, no_wrap=column == "model")
+    speeds = _measured_speed(warehouse)
     rows = []
     listed = [spec for spec in registry.all_models().values() if all_ or not spec.test_only]
+    elsewhere = environments.availability(listed)  # one probe per environment
     for spec in listed:
-        available, why = registry.availability(spec)
+        available, why = elsewhere.get(spec.name) or registry.availability_here(spec)
         rows.append(
             {
                 "model": spec.name,
                 "family": spec.family,
+                "environment": spec.environment or "main",
                 "available": available,
                 "trained_on_dispersion": spec.trained_on_dispersion,
                 "level_of_theory": spec.level_of_theory,
                 "elements": len(spec.elements),
                 "parameters": spec.n_params,
+                "speed": speeds.get(spec.name),
                 "why": why or None,
             }
         )
         table.add_row(
             f"{spec.name} [dim](baseline)[/]" if spec.is_baseline else spec.name,
             spec.family,
+            spec.environment or "main",
             "[green]yes[/]" if available else "[red]no[/]",
             "trained" if spec.trained_on_dispersion else "added",
             spec.level_of_theory or "–",
             str(len(spec.elements)),
             spec.accepts.summary(),
             f"{spec.n_params:,}" if spec.n_params else "–",
+            speeds.get(spec.name) or "–",
             why,
         )
     n_available = sum(row["available"] for row in rows)
     table.caption = (
         f"{n_available} of {len(listed)} models can run here. D3 'added': a D3(BJ) correction "
         "is added on the benchmarks that declare dispersion: d3, and the result is still the "
-        "model's (its runs record it)."
+        "model's (its runs record it). Speed: median wall time per atom of the single points "
+        "in the warehouse's latest runs (device, structures); per benchmark in the view "
+        "model_speed."
     )
     emit(rows, format_, table=table)
+
+
+env_app = typer.Typer(
+    help="Environments of their own for models whose packages conflict with this one.",
+    no_args_is_help=True,
+)
+app.add_typer(env_app, name="env")
+
+
+def _environment_named(name: str):
+    """Return the environment named ``name``, or the one a model or family so named uses."""
+    environments = registry.all_environments()
+    if name in environments:
+        return environments[name]
+    used = {
+        spec.environment
+        for spec in registry.all_models().values()
+        if spec.environment and name in (spec.name, spec.family)
+    }
+    if len(used) == 1:
+        return environments[used.pop()]
+    return registry.get_environment(name)  # raises, naming the known ones
+
+
+@env_app.command("build")
+def env_build(
+    name: Annotated[str, typer.Argument(help="Environment (or a model or family using it).")],
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if up to date.")] = False,
+) -> None:
+    """Create an environment's venv and install its requirements (pip's output is shown)."""
+    from mlpeg.models import environments
+
+    environment = _environment_named(name)
+    console.print(
+        f"Building environment [bold]{environment.name}[/] in {environment.folder}: "
+        + " ".join(environment.requirements),
+        highlight=False,
+    )
+    folder = environments.build(environment, force=force)
+    environments.clear_cache()
+    members = [s for s in registry.all_models().values() if s.environment == environment.name]
+    verdicts = environments.availability(members)
+    for spec in members:
+        ok, why = verdicts[spec.name]
+        mark = "[green]runs[/]" if ok else "[red]cannot run[/]"
+        console.print(f"  {spec.name}: {mark} ({why})", highlight=False)
+    console.print(f"Environment {environment.name} is ready: {folder}", highlight=False)
+
+
+@env_app.command("list")
+def env_list() -> None:
+    """List the environments models.yml defines, their interpreters and their state."""
+    from mlpeg.models import environments
+
+    table = Table(title="Environments", header_style="bold")
+    for column in ("environment", "interpreter", "requirements", "models", "state"):
+        table.add_column(column)
+    models = list(registry.all_models().values())
+    for environment in registry.all_environments().values():
+        members = [spec for spec in models if spec.environment == environment.name]
+        result = environments.probe(environment, members)
+        state = (
+            f"[red]{result.error}[/]"
+            if result.error
+            else f"[green]ready[/] (Python {result.python_version})"
+        )
+        table.add_row(
+            environment.name,
+            str(environment.interpreter),
+            "\n".join(environment.requirements) or "(existing interpreter)",
+            ", ".join(spec.name for spec in members) or "–",
+            state,
+        )
+    console.print(table)
 
 
 def _calc(
@@ -278,11 +387,15 @@ def _calc(
     from mlpeg.calc.cli_options import summary_table
     from mlpeg.calc.runner import check_dispersion, run_tasks, write_references
     from mlpeg.chatter import captured_chatter
+    from mlpeg.models.environments import check as check_environments
 
     for bench in benchmarks:  # bad choices fail before anything runs
         for spec in models:
             check_dispersion(spec, bench, dispersion)
 
+    models, broken = check_environments(models)
+    for line in broken:  # one line per broken environment; the other models go on
+        err_console.print(f"[bold red]error:[/] {line}", highlight=False)
     summaries = []
     # bound to the real stdout now, so the bars still draw while prints go to the log
     terminal = Console(file=sys.stdout)
@@ -320,7 +433,7 @@ def _calc(
     console.print(summary_table(summaries))
     if chatter.summary():
         console.print(chatter.summary(), style="dim", highlight=False)
-    return summaries
+    return summaries, broken
 
 
 @app.command("calc")
@@ -357,7 +470,7 @@ def calc(
         timeout=timeout,
         batch_size=batch_size,
     )
-    _calc(
+    _, broken = _calc(
         benchmarks,
         models,
         landing=landing_dir(warehouse),
@@ -367,6 +480,8 @@ def calc(
         full=full,
         dispersion=dispersion,
     )
+    if broken:
+        raise typer.Exit(1)
 
 
 def _ingest(warehouse: Path, paths: list[Path]) -> int:
@@ -659,7 +774,7 @@ def run(
     options = calc_options(
         engine=engine, address=address, workers=workers, force=force, timeout=timeout
     )
-    summaries = _calc(
+    summaries, broken = _calc(
         benchmarks,
         models,
         landing=landing,
@@ -675,7 +790,7 @@ def run(
         + sorted(landing.glob("*__reactions.parquet")),
     )
     _show_leaderboard(warehouse, None)
-    raise typer.Exit(code)
+    raise typer.Exit(code or int(bool(broken)))
 
 
 @app.command("export")

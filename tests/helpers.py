@@ -58,6 +58,7 @@ def predictions_part(
     dispersion: str | None = None,
     band: str | None = None,
     d3: dict[str, Any] | None = None,
+    device: str | None = None,
 ) -> Path:
     """Write a predictions part for one (run, model, benchmark).
 
@@ -76,6 +77,7 @@ def predictions_part(
         dispersion=dispersion,
         band=band,
         model={"d3": d3} if d3 else None,
+        device=device,
     )
     return write_part(
         table,

@@ -247,7 +247,15 @@ def test_model_card(app):
     card = dict(zip(fields.iloc[:, 0], fields.iloc[:, 1], strict=True))
     assert card["training level of theory"] == "DMC" and card["parameters"] == "1,234"
     speed = app.dataframe[1].value.set_index("benchmark_key")
-    assert speed.at["X23", "seconds_per_structure"] == pytest.approx(0.3)
+    # median of three solids at 0.5 s and three molecules at 0.1 s (tests/app_helpers.py)
+    assert speed.at["X23", "median_s_per_structure"] == pytest.approx(0.3)
+    # single points over X23 and TOY (three at 0.01 s, 2 atoms each): the fifth of nine
+    # per-atom times is CO2's or H2S's 0.1 s / 3 atoms; the fifth per structure is 0.1 s
+    summary = next(m.value for m in app.markdown if "µs per atom" in m.value)
+    assert summary == (
+        "Single points on **an unrecorded device**: median **33,333 µs per atom**, "
+        "0.1 s per structure (9 structures, 2 benchmarks)."
+    )
     runs = app.dataframe[2].value.set_index("run_id")
     assert set(runs.index) == {"run-a1", "run-a2", "run-a-toy"}
     assert bool(runs.at["run-a2", "is_selected"]) and not bool(runs.at["run-a1", "is_selected"])

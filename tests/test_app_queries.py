@@ -174,11 +174,18 @@ def test_level_of_theory_mismatch(store):
     assert rows["model-c"]["is_mismatch"] is True  # unknown
 
 
-def test_model_speed_is_mean_wall_time(store):
+def test_model_speed_is_the_median_wall_time_per_structure_and_atom(store):
     speed = queries.model_speed(store, ScoringParams(), "model-a").to_pylist()
     x23 = next(row for row in speed if row["benchmark_key"] == "X23")
-    assert x23["n_structures"] == 6
-    assert x23["seconds_per_structure"] == pytest.approx((3 * 0.5 + 3 * 0.1) / 6)
+    assert (x23["n_structures"], x23["n_failed"], x23["n_unsupported"]) == (6, 0, 0)
+    # three solids (two molecules each) in 0.5 s, three molecules in 0.1 s
+    assert x23["median_s_per_structure"] == pytest.approx((0.5 + 0.1) / 2)
+    assert x23["total_s"] == pytest.approx(3 * 0.5 + 3 * 0.1)
+    # per atom: NH3 0.1/4, CO2 0.1/3, H2S 0.1/3 and the solids 0.5/8, 0.5/6, 0.5/6 s
+    per_atom = sorted([0.1 / 4, 0.1 / 3, 0.1 / 3, 0.5 / 8, 0.5 / 6, 0.5 / 6])
+    assert x23["median_us_per_atom"] == pytest.approx(1e6 * (per_atom[2] + per_atom[3]) / 2)
+    c = queries.model_speed(store, ScoringParams(), "model-c").to_pylist()
+    assert next(row for row in c if row["benchmark_key"] == "X23")["n_unsupported"] == 2
 
 
 def test_model_runs_mark_the_scored_run(store):

@@ -43,8 +43,8 @@ def _session(leader: int) -> list[psutil.Process]:
 
 CASES = {
     # --timeout: the model runs in a worker process of the mlpeg process
-    "worker-SIGTERM": (["--timeout", "600"], signal.SIGTERM, "spawn_main"),
-    "worker-SIGKILL": (["--timeout", "600"], signal.SIGKILL, "spawn_main"),
+    "worker-SIGTERM": (["--timeout", "600"], signal.SIGTERM, "mlpeg.calc.worker"),
+    "worker-SIGKILL": (["--timeout", "600"], signal.SIGKILL, "mlpeg.calc.worker"),
     # Ray: a local Ray (services, actors) started by the mlpeg process
     "ray-SIGTERM": (["--engine", "ray", "--workers", "1"], signal.SIGTERM, "CalcWorker"),
 }

@@ -330,17 +330,40 @@ order by ended_at desc, run_id desc
 """
 
 MODEL_SPEED_SQL = """
+with
+counts as (
+    select
+        benchmark_key,
+        count(*) filter (where stored_state = 'failed') as n_failed,
+        count(*) filter (where stored_state = 'unsupported') as n_unsupported,
+    from benchmark_predictions
+    where model_key = ?
+    group by benchmark_key
+),
+
+speed as (
+    select * from model_speed where model_key = ?
+)
+
 select
-    benchmark_key,
-    count(*) as n_structures,
-    avg(wall_time_s) as seconds_per_structure,
-    sum(wall_time_s) as total_seconds,
-    count(*) filter (where stored_state = 'failed') as n_failed,
-    count(*) filter (where stored_state = 'unsupported') as n_unsupported,
-from benchmark_predictions
+    counts.benchmark_key,
+    speed.device,
+    coalesce(speed.n_structures, 0) as n_structures,
+    speed.median_s_per_structure,
+    speed.median_us_per_atom,
+    speed.total_s,
+    counts.n_failed,
+    counts.n_unsupported,
+from counts
+left join speed using (benchmark_key)
+order by counts.benchmark_key
+"""
+
+MODEL_SPEED_SUMMARY_SQL = """
+select device, n_benchmarks, n_structures, median_s_per_structure, median_us_per_atom,
+from model_speed_summary
 where model_key = ?
-group by benchmark_key
-order by benchmark_key
+order by device
 """
 
 
@@ -355,8 +378,17 @@ def model_runs(store: AppStore, params: ScoringParams, model_key: str) -> pa.Tab
 
 
 def model_speed(store: AppStore, params: ScoringParams, model_key: str) -> pa.Table:
-    """Return seconds per structure (mean wall time) per benchmark, for the selected runs."""
-    return store.query(MODEL_SPEED_SQL, (model_key,), params.without_scoring()).table
+    """Return per benchmark the median seconds per structure and µs per atom.
+
+    From the view ``model_speed`` (ok rows of the selected runs), with the benchmark's
+    failed and unsupported counts beside them.
+    """
+    return store.query(MODEL_SPEED_SQL, (model_key, model_key), params.without_scoring()).table
+
+
+def model_speed_summary(store: AppStore, params: ScoringParams, model_key: str) -> pa.Table:
+    """Return per device the model's single-point speed across benchmarks."""
+    return store.query(MODEL_SPEED_SUMMARY_SQL, (model_key,), params.without_scoring()).table
 
 
 # -- history ------------------------------------------------------------------------------------

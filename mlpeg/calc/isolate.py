@@ -1,21 +1,27 @@
 """Run a model in a child process, so a task that hangs or kills its process is recorded.
 
 With a per-task timeout the engine cannot stop a computation stuck inside compiled code
-from the same process, so the model lives in a worker process (started with ``spawn``, so
-no torch state is shared) that loads it once and evaluates groups of tasks sent over a
-pipe. A group that outlasts its time (timeout × its size), or a worker that dies (a
-segfault, the out-of-memory killer), stops the worker; a group of several tasks is then
-redone one task at a time in a fresh worker, and the single task that still times out or
-kills its worker becomes a failed row. The parent writes every row, so nothing written
+from the same process, so the model lives in a worker process (a fresh interpreter
+running :mod:`mlpeg.calc.worker`, so no torch state is shared) that loads it once and
+evaluates groups of tasks sent over a socket. The interpreter is this one, or that of the
+model's own environment (:mod:`mlpeg.models.environments`), whose packages may conflict
+with this one's: the two processes exchange only pickled tasks and plain rows.
+
+A group that outlasts its time (timeout × its size), or a worker that dies (a segfault,
+the out-of-memory killer), stops the worker; a group of several tasks is then redone one
+task at a time in a fresh worker, and the single task that still times out or kills its
+worker becomes a failed row. The parent writes every row, so nothing written
 is lost when the model process dies.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection
@@ -37,8 +43,8 @@ class WorkerLost(Exception):
         self.reason = reason
 
 
-def _serve(connection: Connection, options: dict[str, Any], parent_pid: int) -> None:
-    """Child process: build the evaluator, then answer groups of tasks until told to stop."""
+def serve_connection(connection: Connection, options: dict[str, Any], parent_pid: int) -> None:
+    """Worker process: build the evaluator, then answer groups of tasks until told to stop."""
     die_with_parent(parent_pid)  # a parent killed outright takes its model process along
     evaluator = Evaluator(**options)
     evaluator.load()
@@ -70,15 +76,17 @@ class IsolatedEvaluator:
     ----------
     timeout
         Seconds one task may take; None waits forever (the worker still isolates crashes).
+    python
+        The worker's interpreter: another environment's, or None for this one.
     **options
         Passed to :class:`Evaluator` in the worker.
     """
 
-    def __init__(self, *, timeout: float | None, **options: Any):
+    def __init__(self, *, timeout: float | None, python: str | None = None, **options: Any):
         self.timeout = timeout
+        self.python = python
         self.options = options
-        self._context = multiprocessing.get_context("spawn")
-        self._process: Any = None
+        self._process: subprocess.Popen | None = None
         self._connection: Connection | None = None
         self.batch_size = options.get("batch_size", 1)
         #: How many worker processes were started (1 + restarts after losses).
@@ -86,18 +94,26 @@ class IsolatedEvaluator:
         self._batched = False
 
     def _start(self) -> None:
+        from mlpeg.models.environments import worker_command, worker_environ
+
         self.starts += 1
-        parent, child = self._context.Pipe()
-        self._process = self._context.Process(
-            target=_serve,
-            args=(child, self.options, os.getpid()),
-            daemon=True,
-            name="mlpeg-model",
-        )
-        self._process.start()
-        child.close()
-        self._connection = parent
+        parent, child = socket.socketpair()
+        with parent, child:
+            self._process = subprocess.Popen(
+                worker_command(self.python or sys.executable, "serve", str(child.fileno())),
+                pass_fds=(child.fileno(),),
+                env=worker_environ(isolated=self.python is not None),
+            )
+            self._connection = Connection(parent.detach())
+        self._connection.send((self.options, os.getpid()))
         self._batched = bool(self._receive(LOAD_TIMEOUT_S, "building the model"))
+
+    def _exit_code(self) -> int | None:
+        """Wait a little for the worker to end and return its exit code (None: running)."""
+        assert self._process is not None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(5)
+        return self._process.returncode
 
     def _receive(self, seconds: float | None, what: str) -> Any:
         assert self._connection is not None
@@ -108,15 +124,13 @@ class IsolatedEvaluator:
                 if self._connection.poll(max(wait, 0.0)):
                     return self._connection.recv()[1]
             except (EOFError, OSError):
-                self._process.join(5)
-                code = self._process.exitcode
+                code = self._exit_code()
                 self.stop()
                 raise WorkerLost(
                     f"model process died while {what} ({_describe_exit(code)})"
                 ) from None
-            if not self._process.is_alive():
-                self._process.join(5)
-                code = self._process.exitcode
+            if self._process.poll() is not None:
+                code = self._exit_code()
                 self.stop()
                 raise WorkerLost(f"model process died while {what} ({_describe_exit(code)})")
             if deadline is not None and time.monotonic() >= deadline:
@@ -129,15 +143,17 @@ class IsolatedEvaluator:
             return
         if self._connection is not None:
             try:
-                if self._process.is_alive():
+                if self._process.poll() is None:
                     self._connection.send(None)
             except (OSError, BrokenPipeError):
                 pass
             self._connection.close()
-        self._process.join(2)
-        if self._process.is_alive():
+        try:
+            self._process.wait(2)
+        except subprocess.TimeoutExpired:
             self._process.kill()
-            self._process.join(5)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(5)
         self._process = None
         self._connection = None
 

@@ -261,6 +261,7 @@ def run_tasks(
         for _ in plan.skipped:
             if on_task_done is not None:
                 on_task_done()
+        versions, model = _provenance(spec, with_d3=with_d3)
         run = RunInfo(
             run_id=plan.run_id,
             model_key=model_key,
@@ -268,9 +269,9 @@ def run_tasks(
             started_at=utc_now(),
             device=resolved,
             dtype=spec.dtype,
-            versions=package_versions(),
+            versions=versions,
             code_version=code_version(),
-            model=run_provenance(spec, with_d3=with_d3),
+            model=model,
             dispersion=str(chosen),
             band=band,
         )
@@ -302,6 +303,31 @@ def run_tasks(
         resumed=plan.resumed,
         note=plan.note,
     )
+
+
+def _provenance(spec: ModelSpec, *, with_d3: bool) -> tuple[dict[str, str], dict]:
+    """Return the package versions and model provenance a run records.
+
+    A model of another environment reports both from that environment (its package
+    versions differ from this one's), with ``environment`` and ``python`` among the versions.
+    """
+    if not spec.environment:
+        return package_versions(), run_provenance(spec, with_d3=with_d3)
+    from mlpeg.models.environments import describe
+
+    probe = describe(spec)
+    found = (probe.models or {}).get(spec.name, {})
+    model = run_provenance(spec, with_d3=with_d3, located=False)
+    model["checkpoint"] = found.get("checkpoint") or spec.checkpoint
+    model["checkpoint_sha256"] = found.get("checkpoint_sha256")
+    if with_d3:
+        model["d3"] = found.get("d3")
+    versions = {
+        **(probe.versions or {}),
+        "environment": spec.environment,
+        "python": probe.python_version or "",
+    }
+    return versions, model
 
 
 def write_references(

@@ -26,8 +26,11 @@ from mlpeg.catalog import load_yaml
 from mlpeg.enums import Dispersion
 from mlpeg.errors import ConfigError
 from mlpeg.models.capabilities import Accepts, unsupported_reason
+from mlpeg.models.environments import Environment, parse_environments
 
 REGISTRY_FILE = Path(__file__).with_name("models.yml")
+#: The top-level key of models.yml that defines environments (every other key is a model).
+ENVIRONMENTS_KEY = "environments"
 #: Former suffix of model keys with D3 added; now refused (D3 is a property of the run).
 D3_SUFFIX = "-D3"
 #: What ``mlpeg run`` compares when no model is named: both ship their weights in the wheel,
@@ -66,6 +69,7 @@ class ModelSpec:
     options: dict[str, Any] = field(default_factory=dict)
     kind: str = "mlip"
     accepts: Accepts = field(default_factory=Accepts)
+    environment: str | None = None
 
     def supports(self, numbers: Any) -> bool:
         """Return whether every atomic number in ``numbers`` is covered by the model."""
@@ -186,7 +190,8 @@ def parse_registry(path: Path) -> dict[str, ModelSpec]:
     ConfigError
         For malformed YAML, unknown keys or families, or missing checkpoints.
     """
-    document = load_yaml(path, "models") or {}
+    document = dict(load_yaml(path, "models") or {})
+    environments = parse_environments(document.pop(ENVIRONMENTS_KEY, None), str(path))
     specs = {}
     for name, entry in document.items():
         where = f"{path}: model '{name}'"
@@ -202,6 +207,12 @@ def parse_registry(path: Path) -> dict[str, ModelSpec]:
             entry.get("accepts"), where
         )
         specs[name] = ModelSpec(name=name, **entry)
+        if specs[name].environment and specs[name].environment not in environments:
+            defined = ", ".join(sorted(environments)) or "none"
+            raise ConfigError(
+                f"{where}: environment '{specs[name].environment}' is not defined under "
+                f"'{ENVIRONMENTS_KEY}' (defined: {defined})."
+            )
         _validate(specs[name], where)
     return specs
 
@@ -209,6 +220,12 @@ def parse_registry(path: Path) -> dict[str, ModelSpec]:
 @functools.cache
 def _registry(path: Path) -> dict[str, ModelSpec]:
     return parse_registry(path)
+
+
+@functools.cache
+def _environments(path: Path) -> dict[str, Environment]:
+    document = load_yaml(path, "models") or {}
+    return parse_environments(document.get(ENVIRONMENTS_KEY), str(path))
 
 
 def registry_path() -> Path:
@@ -219,6 +236,20 @@ def registry_path() -> Path:
 def all_models() -> dict[str, ModelSpec]:
     """Return every registered model."""
     return _registry(registry_path().resolve())
+
+
+def all_environments() -> dict[str, Environment]:
+    """Return the environments models.yml defines, by name."""
+    return _environments(registry_path().resolve())
+
+
+def get_environment(name: str) -> Environment:
+    """Return an environment by name, or raise one clear error naming the known ones."""
+    environments = all_environments()
+    if name not in environments:
+        known = ", ".join(sorted(environments)) or "none"
+        raise ConfigError(f"Unknown environment '{name}'. Known environments: {known}.")
+    return environments[name]
 
 
 def d3_name_error(name: str, where: str | None = None) -> str:
@@ -312,7 +343,19 @@ def family_module(spec: ModelSpec) -> Any:
 
 
 def availability(spec: ModelSpec) -> tuple[bool, str]:
-    """Return whether the model can be built here, and why not if it cannot."""
+    """Return whether the model can be built here, and why not if it cannot.
+
+    A model of another environment is asked about in that environment (a subprocess).
+    """
+    if spec.environment:
+        from mlpeg.models.environments import availability as in_environment
+
+        return in_environment([spec])[spec.name]
+    return availability_here(spec)
+
+
+def availability_here(spec: ModelSpec) -> tuple[bool, str]:
+    """Return whether this interpreter can build the model (its environment ignored)."""
     module = family_module(spec)
     check = getattr(module, "availability", None)
     return check(spec) if check else (True, "")
@@ -391,8 +434,18 @@ def checkpoint_provenance(spec: ModelSpec) -> tuple[str | None, str | None]:
     return str(path), file_sha256(Path(path))
 
 
-def run_provenance(spec: ModelSpec, *, with_d3: bool) -> dict[str, Any]:
+def run_provenance(spec: ModelSpec, *, with_d3: bool, located: bool = True) -> dict[str, Any]:
     """Return what a run records about its model (stored in ``runs``).
+
+    Parameters
+    ----------
+    spec
+        The model.
+    with_d3
+        Whether D3 is added.
+    located
+        Look for the weights file here; False for a model of another environment, whose
+        weights are located there.
 
     Returns
     -------
@@ -401,7 +454,7 @@ def run_provenance(spec: ModelSpec, *, with_d3: bool) -> dict[str, Any]:
         no file is known yet) and its ``checkpoint_sha256``; ``d3``, the resolved D3
         settings when D3 is added, else None.
     """
-    path, sha256 = checkpoint_provenance(spec)
+    path, sha256 = checkpoint_provenance(spec) if located else (None, None)
     return {
         "family": spec.family,
         "checkpoint": path or spec.checkpoint,
@@ -417,4 +470,8 @@ def element_symbols(spec: ModelSpec) -> list[str]:
 
 def clear_cache() -> None:
     """Forget the cached registry (tests that point MLPEG_MODELS elsewhere call this)."""
+    from mlpeg.models.environments import clear_cache as clear_probes
+
     _registry.cache_clear()
+    _environments.cache_clear()
+    clear_probes()

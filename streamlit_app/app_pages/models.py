@@ -69,7 +69,14 @@ def main() -> None:
             key="model_elements",
             config={"displayModeBar": False},
         )
-    st.subheader("Seconds per structure")
+    st.subheader("Speed")
+    for row in queries.model_speed_summary(store, params, key).to_pylist():
+        st.markdown(
+            f"Single points on **{row['device'] or 'an unrecorded device'}**: median "
+            f"**{row['median_us_per_atom']:,.0f} µs per atom**, "
+            f"{row['median_s_per_structure']:.3g} s per structure "
+            f"({row['n_structures']:,} structures, {row['n_benchmarks']} benchmarks)."
+        )
     speed = queries.model_speed(store, params, key).to_pandas()
     st.dataframe(
         speed,
@@ -77,11 +84,18 @@ def main() -> None:
         key="model_speed",
         column_config={
             "benchmark_key": "Benchmark",
-            "n_structures": "Structures",
-            "seconds_per_structure": st.column_config.NumberColumn(
-                "s / structure", format="%.3g", help="Mean wall time per structure (latest run)."
+            "device": "Device",
+            "n_structures": "Timed",
+            "median_s_per_structure": st.column_config.NumberColumn(
+                "s / structure",
+                format="%.3g",
+                help="Median wall time per structure (ok rows of the latest run); a "
+                "relaxation or scan counts as one structure.",
             ),
-            "total_seconds": st.column_config.NumberColumn("Total [s]", format="%.4g"),
+            "median_us_per_atom": st.column_config.NumberColumn(
+                "µs / atom", format="%.4g", help="Median wall time per atom."
+            ),
+            "total_s": st.column_config.NumberColumn("Total [s]", format="%.4g"),
             "n_failed": "Failed",
             "n_unsupported": "Unsupported",
         },

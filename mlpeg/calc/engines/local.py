@@ -1,4 +1,7 @@
-"""The local engine: evaluate in this process, or in one worker process under a timeout."""
+"""The local engine: evaluate in this process, or in one worker process.
+
+A worker process is used under a timeout, and for a model of another environment.
+"""
 
 from __future__ import annotations
 
@@ -19,13 +22,23 @@ if TYPE_CHECKING:
 def make_evaluator(
     spec: ModelSpec, *, with_d3: bool, device: str, options: CalcOptions
 ) -> Evaluator | IsolatedEvaluator:
-    """Return an in-process evaluator, or an isolated one when a timeout is set."""
+    """Return an in-process evaluator, or an isolated one when a timeout is set.
+
+    A model of another environment always runs isolated, under that environment's
+    interpreter (with no timeout unless one is set).
+    """
+    from mlpeg.models.environments import environment_of
+
+    environment = environment_of(spec)
     settings: dict[str, Any] = {
         "spec": spec,
         "with_d3": with_d3,
         "device": device,
         "batch_size": options.batch_size,
     }
+    if environment is not None:
+        python = str(environment.interpreter)
+        return IsolatedEvaluator(timeout=options.timeout, python=python, **settings)
     if options.timeout is not None:
         return IsolatedEvaluator(timeout=options.timeout, **settings)
     return Evaluator(**settings)
