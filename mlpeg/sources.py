@@ -1,0 +1,56 @@
+"""Small helpers shared by benchmarks that read their own source formats.
+
+Reading one pinned file by its path with a clear error when the manifest lacks it, and
+setting a molecule's charge and multiplicity the way every model reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from ase import Atoms
+
+from mlpeg.data import RemoteFile, fetch
+from mlpeg.errors import DataError
+
+
+def pinned(files: Mapping[str, RemoteFile], path: str, manifest: Path | str) -> Path:
+    """Return a local copy of the pinned file ``path``.
+
+    Parameters
+    ----------
+    files
+        A manifest read with :func:`mlpeg.data.read_manifest`.
+    path
+        The file's path inside its repository.
+    manifest
+        The manifest's path, named in the error.
+
+    Raises
+    ------
+    DataError
+        When the manifest does not list ``path``, or the file cannot be fetched or verified.
+    """
+    remote = files.get(path)
+    if remote is None:
+        raise DataError(f"{manifest}: does not list {path}.")
+    return fetch(remote)
+
+
+def set_charge_spin(atoms: Atoms, charge: int, multiplicity: int) -> Atoms:
+    """Set ``atoms.info`` charge and multiplicity (``spin`` = 2S+1, as the models read it).
+
+    Raises
+    ------
+    DataError
+        When the multiplicity does not fit the electron count (parity) or is below 1.
+    """
+    electrons = int(atoms.numbers.sum()) - charge
+    if multiplicity < 1 or (electrons + multiplicity) % 2 != 1:
+        raise DataError(
+            f"{atoms.get_chemical_formula()} with charge {charge} has {electrons} electrons: "
+            f"multiplicity {multiplicity} is impossible."
+        )
+    atoms.info.update(charge=charge, multiplicity=multiplicity, spin=multiplicity)
+    return atoms
