@@ -6,7 +6,7 @@ setting a molecule's charge and multiplicity the way every model reads them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from ase import Atoms
@@ -54,3 +54,32 @@ def set_charge_spin(atoms: Atoms, charge: int, multiplicity: int) -> Atoms:
         )
     atoms.info.update(charge=charge, multiplicity=multiplicity, spin=multiplicity)
     return atoms
+
+
+class LazyStructures(Mapping[str, Atoms]):
+    """Structures by name, each read on first access and then kept.
+
+    For benchmarks with thousands of structures whose quick band needs a few: the names are
+    known up front (so a reaction naming a missing species is still caught at once), the
+    files are only read for the species that are computed.
+
+    Parameters
+    ----------
+    readers
+        Name → function returning that structure.
+    """
+
+    def __init__(self, readers: Mapping[str, Callable[[], Atoms]]) -> None:
+        self._readers = dict(readers)
+        self._read: dict[str, Atoms] = {}
+
+    def __getitem__(self, name: str) -> Atoms:
+        if name not in self._read:
+            self._read[name] = self._readers[name]()
+        return self._read[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._readers)
+
+    def __len__(self) -> int:
+        return len(self._readers)

@@ -4,8 +4,9 @@ real references and stoichiometry), and read a benchmark's views back."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,16 @@ def ingest_rows(
         assert not ingest(con, [landing]).rejected
         assert_declared_checks(con, key)
     return warehouse
+
+
+@contextlib.contextmanager
+def offline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Read data from the mirror into the session's cache, for module-scoped fixtures (which
+    run before the function-scoped fixture of conftest.py that does the same)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLPEG_DATA_MIRROR", str(MIRROR))
+        patch.setenv("MLPEG_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+        yield
 
 
 def reaction_warehouse(

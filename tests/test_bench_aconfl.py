@@ -6,7 +6,7 @@ import re
 
 import pytest
 from ase.units import kcal, mol
-from bench_helpers import patched_source, reaction_warehouse
+from bench_helpers import offline, patched_source, reaction_warehouse
 from conftest import MIRROR
 
 from mlpeg import catalog
@@ -17,8 +17,11 @@ SOURCE = MIRROR / "grimme-lab/benchmark-ACONFL/fbdfbc34baf4065c49d9f7a7b9985ed05
 
 
 @pytest.fixture(scope="module")
-def module():
-    return catalog.get_benchmark("ACONFL").calc_module()
+def module(tmp_path_factory):
+    with offline(tmp_path_factory):
+        module = catalog.get_benchmark("ACONFL").calc_module()
+        module.BENCHMARK.data  # noqa: B018 (loaded here, from the mirror)
+    return module
 
 
 def test_counts_equal_the_source(module):

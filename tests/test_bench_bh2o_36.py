@@ -6,7 +6,7 @@ import json
 
 import pytest
 from ase.units import Hartree, kcal, mol
-from bench_helpers import patched_source, reaction_warehouse
+from bench_helpers import offline, patched_source, reaction_warehouse
 from conftest import MIRROR
 
 from mlpeg import catalog
@@ -19,8 +19,11 @@ FOLDER = "src/data/molecules/for_sp/"
 
 
 @pytest.fixture(scope="module")
-def module():
-    return catalog.get_benchmark("BH2O_36").calc_module()
+def module(tmp_path_factory):
+    with offline(tmp_path_factory):
+        module = catalog.get_benchmark("BH2O_36").calc_module()
+        module.BENCHMARK.data  # noqa: B018 (loaded here, from the mirror)
+    return module
 
 
 def raw_barrier_kcal(name: str, end: str, file=CORRECTED) -> float:

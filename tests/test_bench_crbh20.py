@@ -6,7 +6,7 @@ import re
 
 import pytest
 from ase.units import kcal, mol
-from bench_helpers import patched_source, reaction_warehouse
+from bench_helpers import offline, patched_source, reaction_warehouse
 from conftest import MIRROR
 
 from mlpeg import catalog
@@ -19,8 +19,11 @@ POSCARS = "b7d7cbc5f3efe72db4b034cec3ad283eac3fdc5e/ml_peg/calcs/molecular/CRBH2
 
 
 @pytest.fixture(scope="module")
-def module():
-    return catalog.get_benchmark("CRBH20").calc_module()
+def module(tmp_path_factory):
+    with offline(tmp_path_factory):
+        module = catalog.get_benchmark("CRBH20").calc_module()
+        module.BENCHMARK.data  # noqa: B018 (loaded here, from the mirror)
+    return module
 
 
 def raw_barrier_ev(number: int) -> float:

@@ -9,7 +9,7 @@ import zipfile
 import openpyxl
 import pytest
 from ase.units import kcal, mol
-from bench_helpers import patched_source, reaction_warehouse
+from bench_helpers import offline, patched_source, reaction_warehouse
 from conftest import MIRROR
 
 from mlpeg import catalog
@@ -20,8 +20,11 @@ SOURCE = MIRROR / "grimme-lab/DipCONFS-DipCONFL/2b4acac54b7d1b8534961ff5232776a8
 
 
 @pytest.fixture(scope="module")
-def module():
-    return catalog.get_benchmark("DipCONFS").calc_module()
+def module(tmp_path_factory):
+    with offline(tmp_path_factory):
+        module = catalog.get_benchmark("DipCONFS").calc_module()
+        module.BENCHMARK.data  # noqa: B018 (loaded here, from the mirror)
+    return module
 
 
 def res_lines() -> dict[str, tuple[str, float]]:

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from ase.units import Hartree, kcal, mol
-from bench_helpers import patched_source, reaction_warehouse
+from bench_helpers import offline, patched_source, reaction_warehouse
 from conftest import MIRROR
 
 from mlpeg import catalog
@@ -21,8 +21,11 @@ RAW = MIRROR / (
 
 
 @pytest.fixture(scope="module")
-def module():
-    return catalog.get_benchmark("OpenFF_Tors").calc_module()
+def module(tmp_path_factory):
+    with offline(tmp_path_factory):
+        module = catalog.get_benchmark("OpenFF_Tors").calc_module()
+        module.BENCHMARK.data  # noqa: B018 (loaded here, from the mirror)
+    return module
 
 
 @pytest.fixture(scope="module")
