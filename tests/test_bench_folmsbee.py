@@ -55,6 +55,10 @@ def test_charges_reach_the_structures(module):
     structures = module.BENCHMARK.data.structures
     assert structures["astex_1gm8/rmsd112-opt"].info["charge"] == -1  # CHG-charges.txt
     assert structures["astex_1tt1/rmsd127-opt"].info["spin"] == 1
+    lowest = [r.species[0][0] for r in module.reactions() if len(r.species) == 1]
+    charges = [structures[name].info["charge"] for name in lowest]  # reads 694 files
+    assert len(charges) == 694 and sum(1 for q in charges if q) == 75  # as benchmark.yml says
+    assert set(charges) == {-1, 0, 1, 2}  # 8 molecules of CHG-charges.txt have charge 0
 
 
 #: kcal/mol added to the reference of astex_1tt1's two conformers above its lowest one

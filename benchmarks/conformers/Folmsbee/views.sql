@@ -34,23 +34,30 @@ select
     case when state = 'ok' then rmse end as rmse,
 from per_molecule;
 
--- mlipaudit's soft threshold: 1 up to t, then exp(−3 (x − t) / t); no value (failed) scores 0
-create or replace macro folmsbee.soft_threshold(x, t) as
-    case when x is null then 0.0 when x <= t then 1.0 else exp(-3.0 * (x - t) / t) end;
-
--- grain: one row per (model, metric); molecules with an unsupported or filtered conformer
--- count in neither metric, failed ones score 0 in the conformer score
+-- grain: one row per (model, metric). The conformer score is mlipaudit's: a per-molecule
+-- value x against a threshold t scores 1 up to t, then exp(−3 (x − t) / t), and no value
+-- (a failed molecule) scores 0; MAE (t = 0.5 kcal/mol) and RMSE (t = 1.5 kcal/mol) halves
+-- are averaged over molecules. Molecules with an unsupported or filtered conformer count in
+-- neither metric.
 create or replace view folmsbee.metrics as
+with scored as (
+    select
+        model_key,
+        mae,
+        state,
+        case
+            when mae is null then 0.0 when mae <= 0.5 then 1.0 else exp(-3.0 * (mae - 0.5) / 0.5)
+        end as mae_score,
+        case
+            when rmse is null then 0.0 when rmse <= 1.5 then 1.0 else exp(-3.0 * (rmse - 1.5) / 1.5)
+        end as rmse_score,
+    from folmsbee.molecules
+    where state in ('ok', 'failed')
+)
 select model_key, 'MAE' as metric_key, avg(mae) filter (where state = 'ok') as value
-from folmsbee.molecules
+from scored
 group by model_key
 union all
-select
-    model_key,
-    'Conformer Score' as metric_key,
-    (
-        avg(folmsbee.soft_threshold(mae, 0.5)) + avg(folmsbee.soft_threshold(rmse, 1.5))
-    ) / 2 as value,
-from folmsbee.molecules
-where state in ('ok', 'failed')
+select model_key, 'Conformer Score' as metric_key, (avg(mae_score) + avg(rmse_score)) / 2 as value
+from scored
 group by model_key;
