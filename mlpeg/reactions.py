@@ -138,15 +138,16 @@ class ReactionData:
         if missing:
             raise DataError(f"No structure for species {', '.join(sorted(missing)[:5])}.")
 
-    def species_names(self) -> list[str]:
-        """Species used by at least one reaction, in first-use order."""
-        return list(dict.fromkeys(s for r in self.reactions for s, _ in r.species))
+    def species_names(self, reactions: Sequence[Reaction] | None = None) -> list[str]:
+        """Species of ``reactions`` (default: all reactions), in first-use order."""
+        chosen = self.reactions if reactions is None else reactions
+        return list(dict.fromkeys(s for r in chosen for s, _ in r.species))
 
-    def tasks(self) -> list[Task]:
-        """One energy single point per species, in first-use order (molecules boxed)."""
+    def tasks(self, reactions: Sequence[Reaction] | None = None) -> list[Task]:
+        """One energy single point per species (of ``reactions``, default all), molecules boxed."""
         return [
             Task(name, SPECIES_ROLE, in_vacuum_box(self.structures[name]), SinglePoint(("energy",)))
-            for name in self.species_names()
+            for name in self.species_names(reactions)
         ]
 
     def references(self) -> list[Reference]:
@@ -228,19 +229,36 @@ class ReactionBenchmark:
     ----------
     load
         Returns the benchmark's :class:`ReactionData` (reads data files; called once).
+    quick
+        Picks the reactions of the quick band (the default run) from all of them; the
+        species of those reactions are computed unless ``tasks(full=True)``. None: the
+        quick band is the whole benchmark.
     """
 
-    def __init__(self, load: Callable[[], ReactionData]) -> None:
+    def __init__(
+        self,
+        load: Callable[[], ReactionData],
+        *,
+        quick: Callable[[Sequence[Reaction]], Sequence[Reaction]] | None = None,
+    ) -> None:
         self._load = functools.cache(load)
+        self._quick = quick
 
     @property
     def data(self) -> ReactionData:
         """Reactions and structures, loaded on first use."""
         return self._load()
 
-    def tasks(self) -> list[Task]:
-        """One single point per distinct species."""
-        return self.data.tasks()
+    def tasks(self, *, full: bool = False) -> list[Task]:
+        """One single point per distinct species: of the quick band's reactions, or of all."""
+        if full or self._quick is None:
+            return self.data.tasks()
+        return self.data.tasks(self.quick_reactions())
+
+    def quick_reactions(self) -> list[Reaction]:
+        """Return the reactions of the quick band (all of them when it has none)."""
+        reactions = self.data.reactions
+        return list(reactions if self._quick is None else self._quick(reactions))
 
     def references(self) -> list[Reference]:
         """One reference energy per reaction (eV)."""

@@ -53,7 +53,9 @@ def test_neb_quick_band_is_single_points_on_fixed_images():
     }
 
 
-@pytest.mark.parametrize("key", ["GMTKN55", "GSCDB138_NCIs", "NCIA_HB375x10"])
+@pytest.mark.parametrize(
+    "key", ["GMTKN55", "GSCDB138_NCIs", "NCIA_HB375x10", "OpenFF_Tors", "RDB7", "Folmsbee"]
+)
 def test_large_sets_quick_band_stays_small(key):
     bench = catalog.get_benchmark(key)
     tasks, _ = select_tasks(bench, bench.calc_module())
