@@ -142,11 +142,22 @@ class ReactionData:
         """Species used by at least one reaction, in first-use order."""
         return list(dict.fromkeys(s for r in self.reactions for s, _ in r.species))
 
-    def tasks(self) -> list[Task]:
-        """One energy single point per species, in first-use order (molecules boxed)."""
+    def tasks(self, reactions: Sequence[str] | None = None) -> list[Task]:
+        """One energy single point per species, in first-use order (molecules boxed).
+
+        Parameters
+        ----------
+        reactions
+            Only the species of these reactions (a quick band); all when None.
+        """
+        names = self.species_names()
+        if reactions is not None:
+            keep = set(reactions)
+            used = {s for r in self.reactions if r.name in keep for s, _ in r.species}
+            names = [name for name in names if name in used]
         return [
             Task(name, SPECIES_ROLE, in_vacuum_box(self.structures[name]), SinglePoint(("energy",)))
-            for name in self.species_names()
+            for name in names
         ]
 
     def references(self) -> list[Reference]:
@@ -228,19 +239,42 @@ class ReactionBenchmark:
     ----------
     load
         Returns the benchmark's :class:`ReactionData` (reads data files; called once).
+    quick
+        Names the reactions of the quick band (a fixed subset; ``tasks()`` computes only
+        their species, ``tasks(full=True)`` all). Without it both are the whole benchmark.
     """
 
-    def __init__(self, load: Callable[[], ReactionData]) -> None:
+    def __init__(
+        self,
+        load: Callable[[], ReactionData],
+        *,
+        quick: Callable[[ReactionData], Sequence[str]] | None = None,
+    ) -> None:
         self._load = functools.cache(load)
+        self._quick = quick
 
     @property
     def data(self) -> ReactionData:
         """Reactions and structures, loaded on first use."""
         return self._load()
 
-    def tasks(self) -> list[Task]:
-        """One single point per distinct species."""
-        return self.data.tasks()
+    def tasks(self, *, full: bool = False) -> list[Task]:
+        """One single point per distinct species (of the quick band's reactions unless full)."""
+        if full or self._quick is None:
+            return self.data.tasks()
+        names = list(self._quick(self.data))
+        unknown = set(names) - {r.name for r in self.data.reactions}
+        if unknown:
+            raise DataError(
+                f"Quick band names unknown reactions: {', '.join(sorted(unknown)[:5])}."
+            )
+        return self.data.tasks(names)
+
+    def quick_reactions(self) -> list[str]:
+        """Names of the quick band's reactions (every reaction when there is no quick band)."""
+        if self._quick is None:
+            return [r.name for r in self.data.reactions]
+        return list(self._quick(self.data))
 
     def references(self) -> list[Reference]:
         """One reference energy per reaction (eV)."""
