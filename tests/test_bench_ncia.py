@@ -116,7 +116,7 @@ def hand_made(tmp_path_factory):
 
         predictions_part(
             landing,
-            # E_int = −10 + 4.9 + 5.0 = −0.1 eV; −20 + 9.95 + 10 = +0.05 eV
+            # E_int = −10 + 4.9 + 5.0 = −0.1 eV; −20 + 9.95 + 10 = −0.05 eV
             rows("1.01.01_100", (-10.0, -4.9, -5.0))
             + rows("1.02.01_100", (-20.0, -9.95, -10.0))
             # a failed monomer: the point is failed, outside the MAE
@@ -128,9 +128,13 @@ def hand_made(tmp_path_factory):
             assert not ingest(con, [landing]).rejected
             points = {
                 r[0]: r[1:]
-                for r in con.execute("select system, pred, ref, state from ncia_d1200.points")
+                for r in con.execute(
+                    "select system, pred, ref, state from ncia_d1200.points"
+                ).fetchall()
             }
-            metrics = dict(con.execute("select metric_key, value from ncia_d1200.metrics"))
+            metrics = dict(
+                con.execute("select metric_key, value from ncia_d1200.metrics").fetchall()
+            )
             checks = check_violations(con, "NCIA_D1200")
         registry.clear_cache()
     return points, metrics, checks
@@ -143,9 +147,9 @@ def test_views_give_interaction_energies_and_mae_by_hand(hand_made):
     assert points["1.01.01_100"][1] == pytest.approx(-0.090)
     assert points["1.02.01_100"][1] == pytest.approx(-0.370)
     assert points["1.01.01_100"][0] == pytest.approx(-0.1 / KCAL_PER_MOL)
-    assert points["1.02.01_100"][0] == pytest.approx(0.05 / KCAL_PER_MOL)
+    assert points["1.02.01_100"][0] == pytest.approx(-0.05 / KCAL_PER_MOL)
     assert points["1.02.02_100"][2] == "failed"
-    errors = [abs(-0.1 / KCAL_PER_MOL + 0.090), abs(0.05 / KCAL_PER_MOL + 0.370)]
+    errors = [abs(-0.1 / KCAL_PER_MOL + 0.090), abs(-0.05 / KCAL_PER_MOL + 0.370)]
     assert metrics["MAE"] == pytest.approx(sum(errors) / 2)
 
 

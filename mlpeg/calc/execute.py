@@ -21,7 +21,7 @@ import numpy as np
 from mlpeg.calc.tasks import SinglePoint, Task, TaskResult, settings_hash
 from mlpeg.enums import State
 from mlpeg.landing import utc_now
-from mlpeg.models.registry import ModelSpec, element_symbols, make_calculator
+from mlpeg.models.registry import ModelSpec, make_calculator
 from mlpeg.structures import atoms_to_row
 
 #: Largest number of structures, and of atoms, in one batched forward pass.
@@ -176,17 +176,16 @@ class Evaluator:
         return self._batcher is not None
 
     def _unsupported(self, task: Task, context: RunContext) -> dict:
-        missing = sorted(set(task.atoms.get_chemical_symbols()) - set(element_symbols(self.spec)))
         return make_row(
-            task,
-            context,
-            state=State.UNSUPPORTED,
-            error=f"elements not supported by {self.spec.name}: {', '.join(missing)}",
+            task, context, state=State.UNSUPPORTED, error=self.spec.unsupported_reason(task.atoms)
         )
+
+    def _supported(self, task: Task) -> bool:
+        return self.spec.unsupported_reason(task.atoms) is None
 
     def one(self, task: Task, context: RunContext) -> dict:
         """Run one task and return its row (never raises for the task's own errors)."""
-        if not self.spec.supports(task.atoms.numbers):
+        if not self._supported(task):
             return self._unsupported(task, context)
         self.load()
         if self._calc is None:
@@ -242,13 +241,13 @@ class Evaluator:
 
     def groups(self, tasks: Sequence[Task]) -> list[list[Task]]:
         """Split tasks into the groups :meth:`rows` evaluates together."""
-        supported = [task for task in tasks if self.spec.supports(task.atoms.numbers)]
+        supported = [task for task in tasks if self._supported(task)]
         if not supported or not self.batched:  # no model is built when nothing is supported
             return [[task] for task in tasks]
         singles: list[list[Task]] = []
         by_key: dict[tuple, list[list[Task]]] = {}
         for task in tasks:
-            key = _batch_key(task) if self.spec.supports(task.atoms.numbers) else None
+            key = _batch_key(task) if self._supported(task) else None
             if key is None:
                 singles.append([task])
                 continue

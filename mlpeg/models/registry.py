@@ -57,10 +57,27 @@ class ModelSpec:
     notes: str | None = None
     test_only: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    external_field: bool = False
 
     def supports(self, numbers: Any) -> bool:
         """Return whether every atomic number in ``numbers`` is covered by the model."""
         return set(int(z) for z in numbers) <= set(self.elements)
+
+    def unsupported_reason(self, atoms: Any) -> str | None:
+        """Return why the model cannot compute ``atoms``, or None when it can.
+
+        A structure is unsupported when it holds an element the model does not cover, or
+        when it asks for an applied electric field (a non-zero ``atoms.info["external_field"]``,
+        V/Å) and the model does not declare ``external_field: true``: a model blind to the
+        field would return the zero-field energy, which is not an answer.
+        """
+        if not self.supports(atoms.numbers):
+            missing = {int(z) for z in atoms.numbers} - set(self.elements)
+            symbols = ", ".join(sorted(chemical_symbols[z] for z in missing))
+            return f"elements not supported by {self.name}: {symbols}"
+        if needs_external_field(atoms) and not self.external_field:
+            return f"{self.name} does not take an external electric field"
+        return None
 
     def declared_dispersion(self, benchmark_dispersion: str) -> Dispersion:
         """Return the dispersion this model runs with on a benchmark (its leaderboard run).
@@ -82,6 +99,12 @@ class ModelSpec:
         if Path(self.checkpoint).is_absolute():
             return "file"
         return "name"
+
+
+def needs_external_field(atoms: Any) -> bool:
+    """Return whether ``atoms.info["external_field"]`` asks for a non-zero applied field."""
+    field_v_per_a = atoms.info.get("external_field")
+    return field_v_per_a is not None and any(float(x) != 0.0 for x in field_v_per_a)
 
 
 def _atomic_number(symbol: str, where: str) -> int:
