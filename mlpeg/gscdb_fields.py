@@ -9,8 +9,9 @@ either case, ``{}`` or absent for none)::
 ``Info/DatasetEval.xlsx`` (sheet ``new``) lists every reaction: ``Reaction``, ``Dataset``,
 ``Reference`` (Eh) and ``Stoichiometry`` (``coefficient,species,coefficient,species,...``).
 The field is stored in ``atoms.info["external_field"]`` in V/Å (1 a.u. = Eh/(e a0)), with
-Q-Chem's sign convention, and only when it is non-zero; a model that does not take a field
-records such species as unsupported (:meth:`mlpeg.models.registry.ModelSpec.unsupported_reason`).
+Q-Chem's sign convention, for every species, zero included (the zero-field and displaced
+references are half of each energy difference): a model that does not take a field records
+them all as unsupported (:meth:`mlpeg.models.registry.ModelSpec.unsupported_reason`).
 """
 
 from __future__ import annotations
@@ -85,9 +86,7 @@ def read_species(text: str, *, source: str) -> Atoms:
     elif len(lines) >= 4 and len(lines[2].split()) == 1 and len(lines[3].split()) == 3:
         raise ZMatrixError(f"{source}: holds a Z-matrix, not Cartesian coordinates.")
     atoms = parse_xyz(text, source=source)
-    applied = parse_field(lines[1] if len(lines) > 1 else "", source=source)
-    if np.any(applied != 0):
-        atoms.info["external_field"] = applied
+    atoms.info["external_field"] = parse_field(lines[1] if len(lines) > 1 else "", source=source)
     return atoms
 
 

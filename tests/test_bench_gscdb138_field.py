@@ -95,17 +95,18 @@ def test_a_model_without_field_support_records_unsupported(tmp_path, monkeypatch
     assert states == {"model-a": (1, 1), "field-mock": (2, 0)}
     reason = registry.get_model("model-a").unsupported_reason(in_field)
     assert reason == "model-a does not take an external electric field"
-    zero = water.copy()
-    zero.info["external_field"] = [0.0, 0.0, 0.0]  # a zero field asks for nothing
-    assert registry.get_model("model-a").unsupported_reason(zero) is None
-    assert structure_hash(zero) == structure_hash(water)
+    zero = water.copy()  # a declared zero field is still a field calculation (a reference)
+    zero.info["external_field"] = [0.0, 0.0, 0.0]
+    assert registry.get_model("model-a").unsupported_reason(zero) == reason
+    assert registry.get_model("field-mock").unsupported_reason(zero) is None
+    assert structure_hash(zero) == structure_hash(water)  # but the same structure
     registry.clear_cache()
 
 
 @pytest.fixture(scope="module")
 def hand_made(tmp_path_factory, module):
     root = tmp_path_factory.mktemp("field")
-    (root / "models.yml").write_text(TEST_MODELS)
+    (root / "models.yml").write_text(FIELD_MODELS)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLPEG_MODELS", str(root / "models.yml"))
         registry.clear_cache()
@@ -114,26 +115,39 @@ def hand_made(tmp_path_factory, module):
         write_references(module.references(), bench, landing=landing)
         write_reactions(module.reactions(), bench, landing=landing)
         atoms = module.load().data.structures
-        # V30_1 = E(+) + E(−) − 2 E(0): −10 + 0.002 − 10 + 0.004 + 20 = 0.006 eV
-        rows = [
-            prediction("V30_CO2_Ar_1+", "species", atoms["V30_CO2_Ar_1+"], -9.998),
-            prediction("V30_CO2_Ar_1-", "species", atoms["V30_CO2_Ar_1-"], -9.996),
-            prediction("V30_CO2_Ar", "species", atoms["V30_CO2_Ar"], -10.0),
+        # V30_1 = E(+) + E(−) − 2 E(0): −9.998 − 9.996 + 20 = 0.006 eV
+        # Dip146_1 = E(+F) − E(−F): −20.0 + 20.001 = 0.001 eV
+        energies = {
+            "V30_CO2_Ar_1+": -9.998,
+            "V30_CO2_Ar_1-": -9.996,
+            "V30_CO2_Ar": -10.0,
+            "Dip146_AlF2+": -20.0,
+            "Dip146_AlF2-": -20.001,
+        }
+        field_rows = [prediction(n, "species", atoms[n], e) for n, e in energies.items()]
+        predictions_part(
+            landing, field_rows, model="field-mock", benchmark="GSCDB138_field", run_id="f"
+        )
+        blind_rows = [  # every species carries a field (zero included): all unsupported
+            prediction(n, "species", atoms[n], None, state="unsupported") for n in energies
         ]
-        for name in ("Dip146_AlF2+", "Dip146_AlF2-"):  # in a field: unsupported for model-a
-            rows.append(prediction(name, "species", atoms[name], None, state="unsupported"))
-        predictions_part(landing, rows, model="model-a", benchmark="GSCDB138_field")
+        predictions_part(
+            landing, blind_rows, model="model-a", benchmark="GSCDB138_field", run_id="b"
+        )
         with writer(root / "wh" / "mlpeg.duckdb", publish=False) as con:
             assert not ingest(con, [landing]).rejected
             points = {
-                r[0]: r[1:]
+                r[:2]: r[2:]
                 for r in con.execute(
-                    "select system, pred, ref, state, subset from gscdb138_field.points"
+                    "select model_key, system, pred, ref, state from gscdb138_field.points"
                 ).fetchall()
             }
-            metrics = dict(
-                con.execute("select metric_key, value from gscdb138_field.metrics").fetchall()
-            )
+            metrics = {
+                r[:2]: r[2]
+                for r in con.execute(
+                    "select model_key, metric_key, value from gscdb138_field.metrics"
+                ).fetchall()
+            }
             checks = check_violations(con, "GSCDB138_field")
         registry.clear_cache()
     return points, metrics, checks
@@ -141,16 +155,25 @@ def hand_made(tmp_path_factory, module):
 
 def test_views_by_hand(hand_made, module):
     points, metrics, checks = hand_made
-    assert set(points) == {"V30_1", "Dip146_1"}
-    ref = next(r.reference_ev for r in module.reactions() if r.name == "V30_1")
-    assert ref == pytest.approx(2.67587e-08 * Hartree)
-    assert points["V30_1"][:2] == (
+    refs = {r.name: r.reference_ev for r in module.reactions()}
+    assert refs["V30_1"] == pytest.approx(2.67587e-08 * Hartree)
+    field = {system: v for (model, system), v in points.items() if model == "field-mock"}
+    assert field["V30_1"][:2] == (
         pytest.approx(0.006 / KCAL_PER_MOL),
-        pytest.approx(ref / KCAL_PER_MOL),
+        pytest.approx(refs["V30_1"] / KCAL_PER_MOL),
     )
-    assert points["Dip146_1"][0] is None and points["Dip146_1"][2] == "unsupported"
-    assert metrics["V30 MAE"] == pytest.approx(abs(0.006 - ref) / KCAL_PER_MOL)
-    assert metrics["Dip146 MAE"] is None  # unsupported, never a zero
+    assert field["Dip146_1"][0] == pytest.approx(0.001 / KCAL_PER_MOL)
+    assert metrics["field-mock", "V30 MAE"] == pytest.approx(
+        abs(0.006 - refs["V30_1"]) / KCAL_PER_MOL
+    )
+    assert metrics["field-mock", "Dip146 MAE"] == pytest.approx(
+        abs(0.001 - refs["Dip146_1"]) / KCAL_PER_MOL
+    )
+    blind = {system: v for (model, system), v in points.items() if model == "model-a"}
+    assert {v[2] for v in blind.values()} == {"unsupported"}
+    assert all(v[0] is None for v in blind.values())
+    assert metrics["model-a", "V30 MAE"] is None  # unsupported, never a zero
+    assert metrics["model-a", "Dip146 MAE"] is None
     for expression, failing, duplicated in checks:
         assert (failing, duplicated) == (0, 0), expression
 

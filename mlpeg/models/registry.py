@@ -67,9 +67,10 @@ class ModelSpec:
         """Return why the model cannot compute ``atoms``, or None when it can.
 
         A structure is unsupported when it holds an element the model does not cover, or
-        when it asks for an applied electric field (a non-zero ``atoms.info["external_field"]``,
-        V/Å) and the model does not declare ``external_field: true``: a model blind to the
-        field would return the zero-field energy, which is not an answer.
+        when it is to be computed in an applied electric field (``atoms.info["external_field"]``
+        in V/Å, see :func:`needs_external_field`) and the model does not declare
+        ``external_field: true``: a model blind to fields would return the zero-field energy,
+        which is not an answer.
         """
         if not self.supports(atoms.numbers):
             missing = {int(z) for z in atoms.numbers} - set(self.elements)
@@ -102,9 +103,13 @@ class ModelSpec:
 
 
 def needs_external_field(atoms: Any) -> bool:
-    """Return whether ``atoms.info["external_field"]`` asks for a non-zero applied field."""
-    field_v_per_a = atoms.info.get("external_field")
-    return field_v_per_a is not None and any(float(x) != 0.0 for x in field_v_per_a)
+    """Return whether a structure is to be computed in an applied electric field.
+
+    A task declares it with ``atoms.info["external_field"]`` (V/Å), zero included: a
+    benchmark of field responses declares its zero-field references too, so that a model
+    blind to fields is not scored on their half of each energy difference.
+    """
+    return atoms.info.get("external_field") is not None
 
 
 def _atomic_number(symbol: str, where: str) -> int:
