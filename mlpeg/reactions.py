@@ -239,7 +239,7 @@ class ReactionBenchmark:
         self,
         load: Callable[[], ReactionData],
         *,
-        quick: Callable[[Sequence[Reaction]], Sequence[Reaction]] | None = None,
+        quick: Callable[[Sequence[Reaction]], Sequence[Reaction | str]] | None = None,
     ) -> None:
         self._load = functools.cache(load)
         self._quick = quick
@@ -256,9 +256,21 @@ class ReactionBenchmark:
         return self.data.tasks(self.quick_reactions())
 
     def quick_reactions(self) -> list[Reaction]:
-        """Return the reactions of the quick band (all of them when it has none)."""
+        """Return the reactions of the quick band (all of them when it has none).
+
+        The quick rule may return reactions or their names; a name that is no reaction of
+        the benchmark is one clear error.
+        """
         reactions = self.data.reactions
-        return list(reactions if self._quick is None else self._quick(reactions))
+        if self._quick is None:
+            return list(reactions)
+        by_name = {reaction.name: reaction for reaction in reactions}
+        chosen = list(self._quick(reactions))
+        names = [item if isinstance(item, str) else item.name for item in chosen]
+        unknown = sorted(set(names) - set(by_name))
+        if unknown:
+            raise DataError(f"Quick band names unknown reactions: {', '.join(unknown[:5])}.")
+        return [by_name[name] for name in names]
 
     def references(self) -> list[Reference]:
         """One reference energy per reaction (eV)."""

@@ -204,7 +204,9 @@ def parse_xyz(text: str, *, source: str = "<xyz>") -> Atoms:
         tokens = line.split()
         try:
             label = tokens[0]
-            numbers[row] = int(label) if label.isdigit() else atomic_numbers[label.capitalize()]
+            # some files number their atoms (GSCDB138's "Al1", "H3"): the digits go
+            element = label if label.isdigit() else label.rstrip("0123456789").capitalize()
+            numbers[row] = int(element) if element.isdigit() else atomic_numbers[element]
             positions[row] = [float(value) for value in tokens[1:4]]
         except (IndexError, KeyError, ValueError):
             raise DataError(

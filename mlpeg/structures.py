@@ -29,8 +29,8 @@ STRUCTURE_TYPE = pa.struct(
     ]
 )
 
-#: ``atoms.info`` keys kept with a structure (charge, spin and field reach the models).
-KEPT_INFO_KEYS = ("charge", "spin", "multiplicity", "external_field", "name", "system")
+#: ``atoms.info`` keys kept with a structure (charge and spin reach the models).
+KEPT_INFO_KEYS = ("charge", "spin", "multiplicity", "name", "system", "external_field")
 
 
 def _canonical(values: np.ndarray) -> np.ndarray:
@@ -49,13 +49,20 @@ def structure_hash(atoms: Atoms) -> str:
     Returns
     -------
     str
-        BLAKE2b digest of numbers, rounded positions, rounded cell and pbc.
+        BLAKE2b digest of numbers, rounded positions, rounded cell and pbc, and of the
+        applied electric field (``info["external_field"]``) when there is a non-zero one.
     """
     digest = hashlib.blake2b(digest_size=16)
     digest.update(np.asarray(atoms.numbers, dtype=np.int64).tobytes())
     digest.update(_canonical(atoms.positions).tobytes())
     digest.update(_canonical(atoms.cell.array).tobytes())
     digest.update(np.asarray(atoms.pbc, dtype=np.uint8).tobytes())
+    field_v_per_a = atoms.info.get("external_field")
+    if field_v_per_a is not None and np.any(np.asarray(field_v_per_a, dtype=np.float64) != 0):
+        # the same geometry in another applied field is another structure (hashes of
+        # structures without a field are unchanged)
+        digest.update(b"external_field")
+        digest.update(_canonical(np.asarray(field_v_per_a, dtype=np.float64)).tobytes())
     return digest.hexdigest()
 
 

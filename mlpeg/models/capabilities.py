@@ -116,6 +116,10 @@ def unsupported_reason(accepts: Accepts, atoms: Atoms, model: str) -> str | None
         return f"charge {charge:+d} not supported by {model} (it takes no total charge)"
     if multiplicity != 1 and not accepts.spin:
         return f"spin multiplicity {multiplicity} not supported by {model} (closed shell only)"
-    if external_field(atoms) is not None and not accepts.field:
+    # A declared field, zero included, makes a field calculation: a benchmark of field
+    # responses declares its zero-field references too, so that a model blind to fields
+    # is not scored on their half of each energy difference (external_field also checks
+    # that the value is three finite numbers).
+    if (external_field(atoms) is not None or FIELD_KEY in atoms.info) and not accepts.field:
         return f"external electric field not supported by {model}"
     return None

@@ -1,0 +1,11 @@
+create schema if not exists ncia_sh250x10;
+
+-- grain: one row per (model, dimer); E_int = E(dimer) − E(monomer A) − E(monomer B)
+create or replace view ncia_sh250x10.points as
+select * from reaction_points_kcal_per_mol('NCIA_SH250x10', 'interaction_energy');
+
+-- grain: one row per (model, metric)
+create or replace view ncia_sh250x10.metrics as
+select model_key, 'MAE' as metric_key, ok_mae(pred, ref, state) as value
+from ncia_sh250x10.points
+group by model_key;
