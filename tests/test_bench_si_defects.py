@@ -22,13 +22,13 @@ def module():
     return catalog.get_benchmark("si_defects").calc_module()
 
 
-def test_loader_reads_every_image_and_the_quick_band_keeps_every_second(module):
+def test_loader_reads_every_image_and_the_quick_band_keeps_every_fourth(module):
     images = module.load_images()
     assert len(images) == 52 and {len(a) for a in images} == {65}
     assert {a.get_chemical_formula() for a in images} == {"Si65"}
     full, quick = module.tasks(full=True), module.tasks()
     assert [t.system for t in full] == [f"image_{i:02d}" for i in range(52)]
-    assert [t.system for t in quick] == [f"image_{i:02d}" for i in range(0, 52, 2)]
+    assert [t.system for t in quick] == [f"image_{i:02d}" for i in range(0, 52, 4)]
     assert quick[0].kind.settings() == {"properties": ["energy", "forces"]}
     refs = module.references()
     assert len(refs) == 52 + 52 * 65 * 3
