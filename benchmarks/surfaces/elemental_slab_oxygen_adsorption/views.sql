@@ -1,0 +1,27 @@
+create schema if not exists elemental_slab_oxygen_adsorption;
+
+-- grain: one row per (model, slab): O adsorption energy E(slab + O) − E(slab) − E(O atom),
+-- eV; subset = U (an element given a Hubbard U in GGA+U training data) or non-U
+create or replace view elemental_slab_oxygen_adsorption.points as
+select
+    model_key,
+    reaction as system,
+    'adsorption_energy' as quantity,
+    pred_ev as pred,
+    ref_ev as ref,
+    'eV' as unit,
+    state,
+    structure_id,
+    subset,
+    n_species,
+from reaction_points('elemental_slab_oxygen_adsorption', 'adsorption_energy');
+
+-- grain: one row per (model, metric): the MAE over all slabs, then over U and non-U slabs
+create or replace view elemental_slab_oxygen_adsorption.metrics as
+select model_key, 'MAE' as metric_key, ok_mae(pred, ref, state) as value,
+from elemental_slab_oxygen_adsorption.points
+group by model_key
+union all
+select model_key, subset || ' MAE' as metric_key, ok_mae(pred, ref, state) as value,
+from elemental_slab_oxygen_adsorption.points
+group by model_key, subset;
