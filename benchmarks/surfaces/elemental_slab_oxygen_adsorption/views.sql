@@ -17,11 +17,26 @@ select
 from reaction_points('elemental_slab_oxygen_adsorption', 'adsorption_energy');
 
 -- grain: one row per (model, metric): the MAE over all slabs, then over U and non-U slabs
+-- (both always present: null when a band holds no slab of that kind)
 create or replace view elemental_slab_oxygen_adsorption.metrics as
+with points as (
+    select * from elemental_slab_oxygen_adsorption.points
+),
+models as (
+    select distinct model_key from points
+),
+subsets as (
+    select * from (values ('U'), ('non-U')) as subsets (subset)
+)
 select model_key, 'MAE' as metric_key, ok_mae(pred, ref, state) as value,
-from elemental_slab_oxygen_adsorption.points
+from points
 group by model_key
 union all
-select model_key, subset || ' MAE' as metric_key, ok_mae(pred, ref, state) as value,
-from elemental_slab_oxygen_adsorption.points
-group by model_key, subset;
+select
+    models.model_key,
+    subsets.subset || ' MAE' as metric_key,
+    ok_mae(points.pred, points.ref, points.state) as value,
+from models
+cross join subsets
+left join points on points.model_key = models.model_key and points.subset = subsets.subset
+group by all;
