@@ -10,6 +10,7 @@ from helpers import prediction, predictions_part
 from materials_helpers import assert_declared_checks
 
 from mlpeg import catalog
+from mlpeg.calc.bands import select_tasks
 from mlpeg.calc.runner import write_references
 from mlpeg.data import fetch
 from mlpeg.errors import DataError
@@ -26,8 +27,11 @@ def test_loader_reads_every_image_and_the_quick_band_keeps_every_fourth(module):
     images = module.load_images()
     assert len(images) == 52 and {len(a) for a in images} == {65}
     assert {a.get_chemical_formula() for a in images} == {"Si65"}
-    full, quick = module.tasks(full=True), module.tasks()
+    bench = catalog.get_benchmark("si_defects")
+    full, _ = select_tasks(bench, module, full=True)
+    quick, band = select_tasks(bench, module)
     assert [t.system for t in full] == [f"image_{i:02d}" for i in range(52)]
+    assert band == "quick"
     assert [t.system for t in quick] == [f"image_{i:02d}" for i in range(0, 52, 4)]
     assert quick[0].kind.settings() == {"properties": ["energy", "forces"]}
     refs = module.references()

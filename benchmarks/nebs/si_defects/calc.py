@@ -24,10 +24,6 @@ PATH_64 = "ml_peg/calcs/nebs/si_defects/data/64_atoms.extxyz"
 LEVEL = "PBE (Quantum ESPRESSO 7.0, PAW, Γ point)"
 SOURCE = "ML-PEG si_defects (ddmms/ml-peg@e458ecf), 64_atoms.extxyz"
 
-#: Quick band: every fourth image (0, 4, ..., 48; 13 of 52), so the band's shape, its
-#: highest image (40) and the reference image 0 are all kept.
-QUICK_STRIDE = 4
-
 
 def image_name(index: int) -> str:
     """Return the system name of NEB image ``index`` (``image_07``)."""
@@ -80,13 +76,11 @@ def _bare(atoms: Atoms) -> Atoms:
     return bare
 
 
-def tasks(*, full: bool = False) -> list[Task]:
-    """Energy and forces of each image (every fourth image unless ``full``)."""
-    stride = 1 if full else QUICK_STRIDE
+def tasks() -> list[Task]:
+    """Energy and forces of every image, in path order (the quick band is in benchmark.yml)."""
     return [
         Task(image_name(i), "image", _bare(atoms), SinglePoint(("energy", "forces")))
         for i, atoms in enumerate(load_images())
-        if i % stride == 0
     ]
 
 
