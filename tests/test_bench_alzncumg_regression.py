@@ -25,9 +25,10 @@ def module():
 
 def test_structures_and_references_from_the_mirror(module):
     quick, full = module.tasks(), module.tasks(full=True)
-    assert len(quick) == 14 and len(full) == 28  # 8 crystals + 6 fcc slabs (+ 14 hcp slabs)
+    assert len(quick) == 7 and len(full) == 28  # 5 crystals + 2 (111) slabs; 8 + 6 + 14
     formulas = {t.system: t.atoms.get_chemical_formula() for t in quick if t.role == "bulk"}
-    assert formulas["10434"] == "Al4Cu2Mg2" and formulas["NOTINOQMD_00002"] == "Al3Cu"
+    full_formulas = {t.system: t.atoms.get_chemical_formula() for t in full if t.role == "bulk"}
+    assert full_formulas["10434"] == "Al4Cu2Mg2" and full_formulas["NOTINOQMD_00002"] == "Al3Cu"
     assert formulas["8100"] == "Al"  # standardised primitive cells
     refs = {(r.system, r.quantity): r.value for r in module.references()}
     assert len(refs) == 8 * (3 + 4 + 21) + 20  # V, K, G; cell atoms + 3 lengths; C_ij; surfaces

@@ -40,8 +40,6 @@ def test_records_and_references_from_the_mirror(module):
         "mp-1000",
         "mp-10015",
         "mp-1001789",
-        "mp-1001826",
-        "mp-1001827",
     ]
     assert quick[0].atoms.get_chemical_formula() == "BaTe"
 

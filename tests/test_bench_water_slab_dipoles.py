@@ -24,7 +24,7 @@ def test_slab_and_threshold(module):
     assert len(task.atoms) == 576 and task.atoms.get_chemical_formula() == "H384O192"
     # 4.45 V · ε₀ / e in e/Å: 4.45 · 8.8541878128e-12 / 1.602176634e-19 · 1e-10
     assert pytest.approx(0.0245922547, rel=1e-8) == module.BREAKDOWN
-    assert (task.kind.n_steps, task.kind.frame_stride) == (100, 10)
+    assert (task.kind.n_steps, task.kind.frame_stride) == (40, 4)
     full = module.tasks(full=True)[0].kind
     assert (full.n_steps, full.timestep_fs, full.frame_stride) == (200_000, 1.0, 500)
 

@@ -23,7 +23,7 @@ from mlpeg.pymatgen_json import structure_to_atoms
 
 FILES = read_manifest(Path(__file__).with_name("data.sha256"))
 DATA = "benchmark_data/mp-binary-pbe-elasticity-2025.1.json.gz"
-N_QUICK = 5
+N_QUICK = 3
 #: Relaxations to 0.05 eV/Å as ML-PEG (matcalc's default); strains in the linear regime.
 KIND = ElasticTensor(strains=(-0.01, -0.005, 0.005, 0.01), fmax=0.05, max_steps=500)
 SOURCE = "Materials Project (PBE), via matcalc's mp-binary-pbe-elasticity-2025.1"

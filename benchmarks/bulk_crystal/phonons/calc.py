@@ -20,7 +20,7 @@ from mlpeg.pymatgen_json import structure_to_atoms
 FILES = read_manifest(Path(__file__).with_name("data.sha256"))
 DATA = "benchmark_data/alexandria-binary-pbe-phonon-2025.1.json.gz"
 REFERENCE_SET = "benchmark_ph/example/mp-1000.yaml.bz2"
-N_QUICK = 5
+N_QUICK = 3
 KIND = PhononHeatCapacity(supercell=(2, 2, 2), displacement=0.01, mesh=(20, 20, 20), fmax=0.01)
 SOURCE = "Alexandria PBE phonons, via matcalc's alexandria-binary-pbe-phonon-2025.1"
 

@@ -22,10 +22,10 @@ from mlpeg.liquids import water_box
 FILES = read_manifest(Path(__file__).with_name("data.sha256"))
 ANALYSIS = "ml_peg/analysis/molecular_dynamics/water_density/analyse_water_density.py"
 TEMPERATURES = (270.0, 290.0, 300.0, 330.0)
-#: Quick: 27 molecules, 200 steps of 1 fs (a smoke test of the pipeline, scored as quick).
+#: Quick: 27 molecules, 100 steps of 1 fs (a smoke test of the pipeline, scored as quick).
 #: Full: ML-PEG's protocol, 1 ns of 1 fs steps (the first 500 ps discarded), 216 molecules.
 BANDS = {
-    False: {"n_per_side": 3, "n_steps": 200, "frame_stride": 10},
+    False: {"n_per_side": 3, "n_steps": 100, "frame_stride": 5},
     True: {"n_per_side": 6, "n_steps": 1_000_000, "frame_stride": 1000},
 }
 SOURCE = "Experiment, as tabulated in ML-PEG's analyse_water_density.py (ddmms/ml-peg@6a03c7a)"

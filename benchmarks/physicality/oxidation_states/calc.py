@@ -22,9 +22,9 @@ DATA = "ml_peg/calcs/physicality/oxidation_states/data"
 SALTS = ("Fe2Cl", "Fe3Cl")
 #: Experimental first-shell Fe–O distance ranges (Å), as ML-PEG's analysis states them.
 PEAK_RANGES = {"Fe2Cl": (2.0, 2.2), "Fe3Cl": (1.9, 2.05)}
-#: Full: ML-PEG's 40,000 steps of 0.5 fs (20 ps), a frame every 100 steps. Quick: 100 steps.
+#: Full: ML-PEG's 40,000 steps of 0.5 fs (20 ps), a frame every 100 steps. Quick: 40 steps.
 BANDS = {
-    False: {"n_steps": 100, "frame_stride": 10},
+    False: {"n_steps": 40, "frame_stride": 4},
     True: {"n_steps": 40_000, "frame_stride": 100},
 }
 SOURCE = "Experimental Fe–O distance ranges as used by ML-PEG (oxidation_states analysis)"
