@@ -73,7 +73,11 @@ def test_field_keys_in_either_case_and_atoms_without_coordinates():
 # ------------------------------------------------ models without a field: unsupported
 
 
-FIELD_MODELS = TEST_MODELS + "field-mock: {family: mock, checkpoint: zeros, external_field: true}\n"
+FIELD_MODELS = (
+    TEST_MODELS
+    + "field-mock: {family: mock, checkpoint: zeros, external_field: true, "
+    + "trained_on_dispersion: true}\n"
+)
 
 
 def test_a_model_without_field_support_records_unsupported(tmp_path, monkeypatch):
