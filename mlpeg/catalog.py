@@ -105,12 +105,18 @@ class Benchmark:
     dispersion: str = "none"
     kind: str = "custom"
     quick: dict[str, Any] | None = None
+    main_job: bool | None = None
     structures: int | None = None
     doi: str = ""
     docs: str = ""
     notes: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     checks: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def in_main_job(self) -> bool:
+        """Whether ``mlpeg run`` computes this benchmark when none is named."""
+        return self.cost == "quick" if self.main_job is None else self.main_job
 
     @property
     def schema_name(self) -> str:

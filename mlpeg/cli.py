@@ -117,8 +117,8 @@ def _select_benchmarks(
     benchmark_keys: list[str] | None, category_keys: list[str] | None
 ) -> list[catalog.Benchmark]:
     every = catalog.benchmarks()
-    if not benchmark_keys and not category_keys:  # every benchmark (slow ones: quick band)
-        return list(every.values())
+    if not benchmark_keys and not category_keys:  # the main job: see Benchmark.in_main_job
+        return [bench for bench in every.values() if bench.in_main_job]
     chosen = [catalog.get_benchmark(key) for key in benchmark_keys or []]
     for key in category_keys or []:
         if key not in catalog.categories():
@@ -202,8 +202,9 @@ def list_benchmarks(
             bench.level_of_theory,
         )
     table.caption = (
-        "mlpeg run computes every benchmark, slow ones on their quick band (--full: the whole "
-        "definition). dispersion D3(BJ): added to models trained without dispersion."
+        "main job (mlpeg run): quick benchmarks and those marked main_job, slow ones on their "
+        "quick band (--full: the whole definition). dispersion D3(BJ): added to models "
+        "trained without dispersion."
     )
     emit(rows, format_, table=table)
 
@@ -456,8 +457,9 @@ def calc(
 ) -> None:
     """Run models on benchmarks and write landing Parquet parts (never the warehouse).
 
-    Default: every benchmark, slow ones on their quick band, with the default models. Done
-    tasks are skipped and a killed run continues where it stopped (unless --force).
+    Default: the main job's benchmarks (cost quick, or main_job: true), slow ones on their
+    quick band, with the default models. Done tasks are skipped and a killed run continues
+    where it stopped (unless --force).
     """
     benchmarks = _select_benchmarks(benchmark, category)
     models = registry.select_models(model)
@@ -765,8 +767,8 @@ def run(
 ) -> None:
     """Calc, ingest and print the leaderboard.
 
-    Default: every benchmark (slow ones on their quick band) with the default models, so
-    each model gets a score in every category.
+    Default: the main job's benchmarks (cost quick, or main_job: true; slow ones on their
+    quick band) with the default models, so each model gets a score in every category.
     """
     benchmarks = _select_benchmarks(benchmark, category)
     models = registry.select_models(model)

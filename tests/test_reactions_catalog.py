@@ -60,11 +60,16 @@ def test_cost_class_rule():
     assert cost_class(2_396, 31_991) == CostClass.VERY_SLOW
 
 
-def test_default_run_selects_every_benchmark():
+def test_default_run_is_the_main_job_and_covers_every_category():
+    every = catalog.benchmarks()
     keys = {b.key for b in _select_benchmarks(None, None)}
-    assert keys == set(catalog.benchmarks())  # slow ones run their quick band (test_bands)
+    assert keys == {key for key, b in every.items() if b.cost == "quick" or b.main_job}
+    # a slow benchmark whose quick band is cheap joins it; an expensive one does not
+    assert {"X23", "S22", "GMTKN55", "S30L"} <= keys
+    assert not {"NCIA_D1200", "LNCI16", "phonons", "O_diffusion_2D_TMDs"} & keys
+    assert {b.category for b in every.values()} == {every[key].category for key in keys}
     chosen = {b.key for b in _select_benchmarks(None, ["non_covalent_interactions"])}
-    assert {"S22", "S66", "GSCDB138_NCIs", "NCIA_HB300SPXx10"} <= chosen
+    assert {"S22", "S66", "GSCDB138_NCIs", "NCIA_HB300SPXx10", "NCIA_D1200"} <= chosen
 
 
 def test_mlpeg_benchmarks_lists_structure_counts():
