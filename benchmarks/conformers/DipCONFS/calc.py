@@ -9,8 +9,6 @@ name the folder ``DipCONFS/A-He-353/struc.xyz`` of the zip (``/`` becomes ``-``)
 import zipfile
 from pathlib import Path
 
-import openpyxl
-
 from mlpeg.data import read_manifest
 from mlpeg.errors import DataError
 from mlpeg.reactions import KCAL_PER_MOL, Reaction, ReactionBenchmark, ReactionData
@@ -34,6 +32,10 @@ def read_pairs(path: Path) -> list[tuple[str, str, float]]:
     DataError
         When the sheet or one of its three first columns is missing, or a row is incomplete.
     """
+    try:
+        import openpyxl
+    except ImportError as exc:
+        raise DataError(f"Reading {path} needs openpyxl: pip install 'mlpeg[xlsx]'.") from exc
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (OSError, zipfile.BadZipFile, KeyError) as exc:
