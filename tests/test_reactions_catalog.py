@@ -66,7 +66,7 @@ def test_default_run_is_the_main_job_and_covers_every_category():
     assert keys == {key for key, b in every.items() if b.cost == "quick" or b.main_job}
     # a slow benchmark whose quick band is cheap joins it; an expensive one does not
     assert {"X23", "S22", "GMTKN55", "S30L"} <= keys
-    assert not {"NCIA_D1200", "LNCI16", "phonons", "O_diffusion_2D_TMDs"} & keys
+    assert not {"NCIA_D1200", "LNCI16", "phonons", "elemental_tm_vacancies"} & keys
     assert {b.category for b in every.values()} == {every[key].category for key in keys}
     chosen = {b.key for b in _select_benchmarks(None, ["non_covalent_interactions"])}
     assert {"S22", "S66", "GSCDB138_NCIs", "NCIA_HB300SPXx10", "NCIA_D1200"} <= chosen
