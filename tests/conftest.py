@@ -33,6 +33,26 @@ def _restore_main_module():
 
 
 @pytest.fixture(autouse=True)
+def _torch_default_dtype_restored():
+    """Put torch's global default dtype back after each test.
+
+    Some packages' calculators set it when built (MACE's ``default_dtype="float64"``); a
+    test that builds one directly would otherwise leave float64 behind, and a float32
+    model (CHGNet, SevenNet, matgl) in a later test fails on mixed dtypes. mlpeg's own
+    factory keeps the dtype (``registry.make_calculator``); this keeps the tests
+    independent of their order.
+    """
+    import sys
+
+    torch = sys.modules.get("torch")
+    before = torch.get_default_dtype() if torch is not None else None
+    yield
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_default_dtype(before or torch.float32)
+
+
+@pytest.fixture(autouse=True)
 def _offline_data(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
     """Read data from the mirror into a per-session cache; never from the network."""
     monkeypatch.setenv("MLPEG_DATA_MIRROR", str(MIRROR))
