@@ -33,7 +33,7 @@ from mlpeg.calc.cli_options import (
     calc_options,
 )
 from mlpeg.calc.execute import DEFAULT_BATCH_SIZE
-from mlpeg.calc.runner import CalcOptions
+from mlpeg.calc.options import CalcOptions
 from mlpeg.errors import MlpegError
 from mlpeg.listing import ListFormat, emit, table_console
 from mlpeg.models import registry

@@ -52,3 +52,8 @@ def landing_dir(warehouse: Path) -> Path:
 def cache_dir() -> Path:
     """Return the download cache (``MLPEG_CACHE``, default ``~/.cache/mlpeg``)."""
     return Path(os.environ.get("MLPEG_CACHE", Path.home() / ".cache" / "mlpeg"))
+
+
+def registry_path() -> Path:
+    """Return the model registry file (``MLPEG_MODELS`` overrides the shipped one)."""
+    return Path(os.environ.get("MLPEG_MODELS", PACKAGE_DIR / "models" / "models.yml"))

@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from mlpeg.calc.execute import DEFAULT_BATCH_SIZE
-from mlpeg.calc.runner import CalcOptions, RunSummary
+from mlpeg.calc.options import CalcOptions
+from mlpeg.calc.runner import RunSummary
 
 
 class Engine(StrEnum):

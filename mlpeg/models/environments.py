@@ -19,6 +19,7 @@ same; an existing interpreter must provide them itself, or is reported as broken
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlpeg.errors import ConfigError, MlpegError
-from mlpeg.paths import PACKAGE_DIR, cache_dir
+from mlpeg.paths import PACKAGE_DIR, cache_dir, registry_path
 
 if TYPE_CHECKING:
     from mlpeg.models.registry import ModelSpec
@@ -424,12 +425,27 @@ def _last_json_line(stdout: bytes) -> dict[str, Any] | None:
     return None
 
 
+#: The top-level key of models.yml that defines environments (every other key is a model).
+ENVIRONMENTS_KEY = "environments"
+
+
+@functools.cache
+def _environments(path: Path) -> dict[str, Environment]:
+    from mlpeg.catalog import load_yaml
+
+    document = load_yaml(path, "models") or {}
+    return parse_environments(document.get(ENVIRONMENTS_KEY), str(path))
+
+
+def all_environments() -> dict[str, Environment]:
+    """Return the environments models.yml defines, by name."""
+    return _environments(registry_path().resolve())
+
+
 def environment_of(spec: ModelSpec) -> Environment | None:
     """Return the environment a model runs in, or None for this one."""
     if not spec.environment:
         return None
-    from mlpeg.models.registry import all_environments
-
     environments = all_environments()
     if spec.environment not in environments:
         raise ConfigError(
@@ -516,5 +532,6 @@ def describe(spec: ModelSpec) -> Probe:
 
 
 def clear_cache() -> None:
-    """Forget cached probes (after a build, or in tests)."""
+    """Forget cached environments and probes (after a build, or in tests)."""
+    _environments.cache_clear()
     _PROBES.clear()

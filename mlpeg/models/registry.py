@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,11 +25,14 @@ from mlpeg.catalog import load_yaml
 from mlpeg.enums import Dispersion
 from mlpeg.errors import ConfigError
 from mlpeg.models.capabilities import Accepts, unsupported_reason
-from mlpeg.models.environments import Environment, parse_environments
+from mlpeg.models.environments import (
+    ENVIRONMENTS_KEY,
+    Environment,
+    all_environments,
+    parse_environments,
+)
+from mlpeg.paths import registry_path
 
-REGISTRY_FILE = Path(__file__).with_name("models.yml")
-#: The top-level key of models.yml that defines environments (every other key is a model).
-ENVIRONMENTS_KEY = "environments"
 #: Former suffix of model keys with D3 added; now refused (D3 is a property of the run).
 D3_SUFFIX = "-D3"
 #: What ``mlpeg run`` compares when no model is named: both ship their weights in the wheel,
@@ -222,25 +224,9 @@ def _registry(path: Path) -> dict[str, ModelSpec]:
     return parse_registry(path)
 
 
-@functools.cache
-def _environments(path: Path) -> dict[str, Environment]:
-    document = load_yaml(path, "models") or {}
-    return parse_environments(document.get(ENVIRONMENTS_KEY), str(path))
-
-
-def registry_path() -> Path:
-    """Return the registry file (``MLPEG_MODELS`` overrides the shipped one)."""
-    return Path(os.environ.get("MLPEG_MODELS", REGISTRY_FILE))
-
-
 def all_models() -> dict[str, ModelSpec]:
     """Return every registered model."""
     return _registry(registry_path().resolve())
-
-
-def all_environments() -> dict[str, Environment]:
-    """Return the environments models.yml defines, by name."""
-    return _environments(registry_path().resolve())
 
 
 def get_environment(name: str) -> Environment:
@@ -473,5 +459,4 @@ def clear_cache() -> None:
     from mlpeg.models.environments import clear_cache as clear_probes
 
     _registry.cache_clear()
-    _environments.cache_clear()
     clear_probes()

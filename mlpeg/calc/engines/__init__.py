@@ -16,7 +16,7 @@ from mlpeg.calc.tasks import Task
 from mlpeg.models.registry import ModelSpec
 
 if TYPE_CHECKING:
-    from mlpeg.calc.runner import CalcOptions
+    from mlpeg.calc.options import CalcOptions
 
 
 def run_engine(

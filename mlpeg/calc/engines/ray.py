@@ -33,7 +33,7 @@ from mlpeg.models.registry import ModelSpec
 from mlpeg.stopping import exit_on_sigterm
 
 if TYPE_CHECKING:
-    from mlpeg.calc.runner import CalcOptions
+    from mlpeg.calc.options import CalcOptions
 
 #: Shards per worker the tasks are split into (more: finer progress and balance).
 SHARDS_PER_WORKER = 4
