@@ -6,7 +6,11 @@ Data sets such as matcalc's benchmarks and Alexandria ship pymatgen objects seri
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import gzip
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -81,3 +85,36 @@ def entry_to_atoms(document: Mapping[str, Any], *, where: str = "entry") -> tupl
         "data": document.get("data") or {},
     }
     return atoms, fields
+
+
+@functools.cache
+def _json_gz(path: Path) -> list[dict]:
+    with gzip.open(path, "rt") as handle:
+        return json.load(handle)
+
+
+def matcalc_records(path: Path, required: Iterable[str], what: str) -> list[dict]:
+    """Return the records of one of matcalc's ``benchmark_data/*.json.gz`` sets.
+
+    Read once per process (calc.py's ``tasks()`` and ``references()`` both need them); every
+    record must hold the ``required`` keys.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read, or a record lacks a key, naming file and record.
+    """
+    try:
+        found = _json_gz(path)
+    except (OSError, EOFError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: cannot read the {what} set ({exc}).") from exc
+    for index, record in enumerate(found):
+        missing = set(required) - set(record)
+        if missing:
+            raise DataError(f"{path}: record {index} lacks {', '.join(sorted(missing))}.")
+    return found
+
+
+def smallest_cells(records: Sequence[dict], n: int) -> list[dict]:
+    """Return the ``n`` records with the fewest sites (ties by ``mp_id``): a quick band."""
+    return sorted(records, key=lambda r: (len(r["structure"]["sites"]), r["mp_id"]))[:n]

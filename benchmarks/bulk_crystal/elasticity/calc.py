@@ -9,8 +9,6 @@ orientation and setting do not matter (the smallest cell is the cheapest).
 
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
 
 from ase.units import GPa
@@ -18,8 +16,7 @@ from ase.units import GPa
 from mlpeg.calc.tasks import Reference, Task
 from mlpeg.data import fetch, read_manifest
 from mlpeg.elastic import ElasticTensor
-from mlpeg.errors import DataError
-from mlpeg.pymatgen_json import structure_to_atoms
+from mlpeg.pymatgen_json import matcalc_records, smallest_cells, structure_to_atoms
 
 FILES = read_manifest(Path(__file__).with_name("data.sha256"))
 DATA = "benchmark_data/mp-binary-pbe-elasticity-2025.1.json.gz"
@@ -31,25 +28,16 @@ SOURCE = "Materials Project (PBE), via matcalc's mp-binary-pbe-elasticity-2025.1
 
 def records() -> list[dict]:
     """Return the data set's records (mp_id, formula, structure, K_VRH, G_VRH in GPa)."""
-    path = fetch(FILES[DATA])
-    try:
-        with gzip.open(path, "rt") as handle:
-            found = json.load(handle)
-    except (OSError, EOFError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path}: cannot read the elasticity set ({exc}).") from exc
-    for index, record in enumerate(found):
-        missing = {"mp_id", "structure", "bulk_modulus_vrh", "shear_modulus_vrh"} - set(record)
-        if missing:
-            raise DataError(f"{path}: record {index} lacks {', '.join(sorted(missing))}.")
-    return found
+    return matcalc_records(
+        fetch(FILES[DATA]),
+        {"mp_id", "structure", "bulk_modulus_vrh", "shear_modulus_vrh"},
+        "elasticity",
+    )
 
 
 def selected(*, full: bool) -> list[dict]:
     """All records, or the quick band: the N_QUICK smallest cells (fewest sites, then mp_id)."""
-    found = records()
-    if full:
-        return found
-    return sorted(found, key=lambda r: (len(r["structure"]["sites"]), r["mp_id"]))[:N_QUICK]
+    return records() if full else smallest_cells(records(), N_QUICK)
 
 
 def tasks(*, full: bool = False) -> list[Task]:

@@ -7,15 +7,12 @@ compared with Alexandria's PBE value (matcalc's benchmark set).
 
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
 
 from mlpeg.calc.tasks import Reference, Task
 from mlpeg.data import fetch, read_manifest
-from mlpeg.errors import DataError
 from mlpeg.phonons import PhononHeatCapacity
-from mlpeg.pymatgen_json import structure_to_atoms
+from mlpeg.pymatgen_json import matcalc_records, smallest_cells, structure_to_atoms
 
 FILES = read_manifest(Path(__file__).with_name("data.sha256"))
 DATA = "benchmark_data/alexandria-binary-pbe-phonon-2025.1.json.gz"
@@ -27,25 +24,12 @@ SOURCE = "Alexandria PBE phonons, via matcalc's alexandria-binary-pbe-phonon-202
 
 def records() -> list[dict]:
     """Return the set's records (mp_id, formula, structure, heat_capacity in J/K/mol)."""
-    path = fetch(FILES[DATA])
-    try:
-        with gzip.open(path, "rt") as handle:
-            found = json.load(handle)
-    except (OSError, EOFError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path}: cannot read the phonon set ({exc}).") from exc
-    for index, record in enumerate(found):
-        missing = {"mp_id", "structure", "heat_capacity"} - set(record)
-        if missing:
-            raise DataError(f"{path}: record {index} lacks {', '.join(sorted(missing))}.")
-    return found
+    return matcalc_records(fetch(FILES[DATA]), {"mp_id", "structure", "heat_capacity"}, "phonon")
 
 
 def selected(*, full: bool) -> list[dict]:
     """All records, or the quick band: the N_QUICK smallest cells (fewest sites, then mp_id)."""
-    found = records()
-    if full:
-        return found
-    return sorted(found, key=lambda r: (len(r["structure"]["sites"]), r["mp_id"]))[:N_QUICK]
+    return records() if full else smallest_cells(records(), N_QUICK)
 
 
 def tasks(*, full: bool = False) -> list[Task]:
