@@ -180,3 +180,20 @@ select
     list_sort(scan.list_transform(lambda p: {'distance': abs(p.v - coalesce(bm.v0, 0)), 'id': p.id}))
         [1].id as structure_id,
 from fits;
+
+-- grain: one row per (model, system, image) of a benchmark's NEB runs: each image's energy
+-- relative to the initial one (eV) and its stored structure
+create or replace macro neb_images(benchmark) as table
+with images as (
+    select *, unnest(range(len(frame_ids))) as image,
+    from benchmark_predictions
+    where benchmark_key = benchmark
+)
+select
+    model_key,
+    system,
+    image,
+    properties[printf('energy_%03d', image)] - properties['energy_000'] as energy,
+    frame_ids[image + 1] as structure_id,
+    state,
+from images;

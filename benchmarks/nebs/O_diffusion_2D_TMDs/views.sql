@@ -3,21 +3,7 @@ create schema if not exists o_diffusion_2d_tmds;
 -- grain: one row per (model, compound, image): the relaxed band, energies relative to the
 -- initial image (eV), each image a stored structure
 create or replace view o_diffusion_2d_tmds.images as
-with predictions as (
-    select * from benchmark_predictions where benchmark_key = 'O_diffusion_2D_TMDs'
-),
-images as (
-    select *, unnest(range(len(frame_ids))) as image,
-    from predictions
-)
-select
-    model_key,
-    system,
-    image,
-    properties[printf('energy_%03d', image)] - properties['energy_000'] as energy,
-    frame_ids[image + 1] as structure_id,
-    state,
-from images;
+select * from neb_images('O_diffusion_2D_TMDs');
 
 -- grain: one row per (model, compound): the climbing-image barrier (highest image minus the
 -- initial one, eV) against PBE; the structure shown is the saddle image

@@ -3,21 +3,7 @@ create schema if not exists li_diffusion;
 -- grain: one row per (model, path, image): the relaxed band, energies relative to the
 -- initial image (eV), each image a stored structure
 create or replace view li_diffusion.images as
-with predictions as (
-    select * from benchmark_predictions where benchmark_key = 'li_diffusion'
-),
-images as (
-    select *, unnest(range(len(frame_ids))) as image,
-    from predictions
-)
-select
-    model_key,
-    system,
-    image,
-    properties[printf('energy_%03d', image)] - properties['energy_000'] as energy,
-    frame_ids[image + 1] as structure_id,
-    state,
-from images;
+select * from neb_images('li_diffusion');
 
 -- grain: one row per (model, path): the climbing-image barrier against the reference
 create or replace view li_diffusion.points as
