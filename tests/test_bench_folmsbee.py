@@ -43,6 +43,7 @@ def test_counts_equal_the_source(module, raw_energies):
     assert len(reactions) == catalog.get_benchmark("Folmsbee").structures == 6_747
     assert len(molecules) == 694
     assert sum(1 for r in reactions if len(r.species) == 1) == 694  # one zero per molecule
+    module.load()  # SKIPPED holds the last load's skips: another test may load a small mirror
     reasons = [reason for _, reason in module.SKIPPED]
     assert reasons.count("no reference energy") == 6_995 - 6_755
     assert reasons.count("one conformer with a reference energy") == 8
