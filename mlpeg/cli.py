@@ -28,12 +28,14 @@ from mlpeg.calc.cli_options import (
     EngineOption,
     ForceOption,
     RetryFailedOption,
+    ThreadsOption,
     TimeoutOption,
     WorkersOption,
     calc_options,
 )
 from mlpeg.calc.execute import DEFAULT_BATCH_SIZE
 from mlpeg.calc.options import CalcOptions
+from mlpeg.calc.threads import DEFAULT_THREADS, apply_threads
 from mlpeg.errors import MlpegError
 from mlpeg.listing import ListFormat, emit, table_console
 from mlpeg.models import registry
@@ -454,6 +456,7 @@ def calc(
     batch_size: BatchOption = DEFAULT_BATCH_SIZE,
     full: FullOption = False,
     dispersion: DispersionOption = None,
+    threads: ThreadsOption = DEFAULT_THREADS,
 ) -> None:
     """Run models on benchmarks and write landing Parquet parts (never the warehouse).
 
@@ -463,6 +466,7 @@ def calc(
     """
     benchmarks = _select_benchmarks(benchmark, category)
     models = registry.select_models(model)
+    apply_threads(threads)
     options = calc_options(
         engine=engine,
         address=address,
@@ -764,6 +768,7 @@ def run(
     force: ForceOption = False,
     timeout: TimeoutOption = None,
     full: FullOption = False,
+    threads: ThreadsOption = DEFAULT_THREADS,
 ) -> None:
     """Calc, ingest and print the leaderboard.
 
@@ -773,6 +778,7 @@ def run(
     benchmarks = _select_benchmarks(benchmark, category)
     models = registry.select_models(model)
     landing = landing_dir(warehouse)
+    apply_threads(threads)
     options = calc_options(
         engine=engine, address=address, workers=workers, force=force, timeout=timeout
     )

@@ -41,6 +41,13 @@ TimeoutOption = Annotated[
     float | None,
     typer.Option(help="Seconds a task may take; past it the task is stopped and recorded."),
 ]
+ThreadsOption = Annotated[
+    int,
+    typer.Option(
+        help="CPU threads per model process (0: one per core). One is fastest for small "
+        "structures and on a busy machine."
+    ),
+]
 BatchOption = Annotated[
     int,
     typer.Option("--batch-size", help="Single points per batched forward pass (MACE, Orb)."),
