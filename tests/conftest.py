@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlpeg import catalog
+from mlpeg.calc.execute import clear_calculators
 from mlpeg.models import registry
 from mlpeg.paths import REPO_ROOT
 
@@ -61,6 +62,7 @@ def _offline_data(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     yield
     catalog.clear_cache()
     registry.clear_cache()
+    clear_calculators()  # each test builds its own models
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def _trajectory_row(task, volumes):
 
 def test_views_average_the_second_half(module, tmp_path, test_models):
     tasks = module.tasks()
-    mass = 27 * 18.01528 * 1.66053906892  # 27 molecules, amu → g · 1e24
+    mass = 8 * 18.01528 * 1.66053906892  # 8 molecules, amu → g · 1e24
     volumes = [900.0, 880.0, 820.0, 800.0]  # the mean is over frames 2 and 3 only
     rows = [_trajectory_row(tasks[0], volumes)]
     rows.append(

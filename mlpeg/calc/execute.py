@@ -13,8 +13,10 @@ redone one structure at a time, so one bad structure fails alone.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -120,6 +122,57 @@ def _batch_key(task: Task) -> tuple | None:
     return (tuple(sorted(task.kind.properties)), bool(task.atoms.pbc.all()))
 
 
+#: Calculators kept per process (least recently used dropped first): a calc of the main job
+#: builds each model once, not once per benchmark (SevenNet takes 3-6 CPU seconds to load,
+#: 33 times in the main job); enough for ``--models all-offline`` to keep every model.
+CALCULATOR_CACHE_SIZE = 16
+_calculators: OrderedDict[tuple, Any] = OrderedDict()
+
+
+def _calculator_key(spec: ModelSpec, with_d3: bool, device: str) -> tuple:
+    """Return the model's whole entry, and its checkpoint file's size and time if a file."""
+    checkpoint = Path(spec.checkpoint).expanduser()
+    stamp = None
+    if checkpoint.is_file():  # a file rewritten in place is another model
+        stat = checkpoint.stat()
+        stamp = (stat.st_size, stat.st_mtime_ns)
+    return (repr(spec), stamp, with_d3, device)
+
+
+def cached_calculator(spec: ModelSpec, *, with_d3: bool, device: str) -> Any:
+    """Return the model's calculator, built once per process and reused (results reset).
+
+    Parameters
+    ----------
+    spec
+        The model.
+    with_d3
+        Whether D3(BJ) is added.
+    device
+        ``cpu`` or ``cuda`` (already resolved).
+
+    Returns
+    -------
+    Calculator
+        As :func:`mlpeg.models.registry.make_calculator` builds it; a failure is not kept.
+    """
+    key = _calculator_key(spec, with_d3, device)
+    calc = _calculators.pop(key, None)
+    if calc is None:
+        calc = make_calculator(spec, with_d3=with_d3, device=device)
+    else:
+        calc.reset()  # no result of another benchmark's structure is reused
+    _calculators[key] = calc
+    while len(_calculators) > CALCULATOR_CACHE_SIZE:
+        _calculators.popitem(last=False)
+    return calc
+
+
+def clear_calculators() -> None:
+    """Drop every cached calculator (tests, or to free memory)."""
+    _calculators.clear()
+
+
 class Evaluator:
     """One model's calculator and the rows it produces for tasks.
 
@@ -162,7 +215,7 @@ class Evaluator:
             return
         self._loaded = True
         try:
-            self._calc = make_calculator(self.spec, with_d3=self.with_d3, device=self.device)
+            self._calc = cached_calculator(self.spec, with_d3=self.with_d3, device=self.device)
         except Exception as exc:  # a model that cannot load fails every task, visibly
             self._calc_error = f"model could not be built: {type(exc).__name__}: {exc}"
             return
