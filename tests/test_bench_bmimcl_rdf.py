@@ -96,7 +96,7 @@ def _trajectory_row(frames: list[Atoms]) -> dict:
 
 
 #: model-a: one frame with a Cl–C bond (1.8 Å) and one without (3.5 Å); model-b: three
-#: frames at 3.5 Å, the hydrogen-bonded distance; model-c: a trajectory that failed.
+#: frames at 3.5 Å (a hydrogen-bonded contact); model-c: a trajectory that failed.
 TRAJECTORIES = {
     "model-a": [_trajectory_row([_frame(1.8), _frame(3.5)])],
     "model-b": [_trajectory_row([_frame(3.5)] * 3)],

@@ -3,8 +3,8 @@
 A box of ten [BMIM]⁺Cl⁻ ion pairs (260 atoms; four in the quick band) is packed from
 SMILES at the experimental density at 353.15 K (1052 kg/m³, Yang et al. 2017) with RDKit
 and Packmol (through molify, seeded, as ML-PEG), relaxed at fixed cell (LBFGS to
-0.1 eV/Å) and run with Langevin NVT molecular dynamics at 353.15 K. Chloride stays an anion
-in this liquid: its closest carbons sit about 3.5 Å away, behind C–H···Cl⁻ hydrogen bonds.
+0.1 eV/Å) and run with Langevin NVT molecular dynamics at 353.15 K. Chloride stays a free anion
+in this liquid, held by C–H···Cl⁻ hydrogen bonds, never at a covalent C–Cl bond's 1.8 Å.
 The views compute the Cl–C g(r) from the stored frames; a peak above 0.1 below 2.5 Å means
 the model made covalent Cl–C bonds. There is no reference data: the reference is this
 physical fact.
