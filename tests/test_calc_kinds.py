@@ -283,3 +283,32 @@ def test_relax_with_fixed_symmetry_keeps_the_cell_cubic():
     np.testing.assert_allclose(cell, np.eye(3) * cell[0, 0], atol=1e-9)
     assert cell[0, 0] == pytest.approx(a0, abs=2e-3)
     assert atoms.constraints == []  # the symmetry constraint does not leak out
+
+
+def test_md_relaxes_first_when_asked_and_keeps_old_hashes_otherwise():
+    plain = MolecularDynamics(ensemble="nvt", n_steps=0, temperature_K=0, frame_stride=1)
+    relaxing = MolecularDynamics(
+        ensemble="nvt", n_steps=0, temperature_K=0, frame_stride=1, relax_fmax=0.01
+    )
+    # the new settings stay out of the hash unless used: tasks stored before keep theirs
+    assert "relax_fmax" not in plain.settings() and "relax_max_steps" not in plain.settings()
+    assert relaxing.settings()["relax_fmax"] == 0.01
+    assert settings_hash(relaxing) != settings_hash(plain)
+
+    def rattled() -> Atoms:
+        atoms = _md_cell()
+        atoms.rattle(0.05, seed=3)
+        return atoms
+
+    assert np.abs(rattled().get_forces()).max() > 0.1
+    result = relaxing.run(rattled())
+    props = result.properties
+    assert props["relax_converged"] == 1.0 and props["relax_steps"] >= 1
+    # the trajectory (here only step 0) starts from the relaxed positions
+    assert np.sqrt((result.forces**2).sum(axis=1)).max() < 0.01
+    assert "relax_steps" not in plain.run(rattled()).properties
+    capped = MolecularDynamics(n_steps=0, temperature_K=0, relax_fmax=1e-6, relax_max_steps=2)
+    props = capped.run(rattled()).properties
+    assert (props["relax_converged"], props["relax_steps"]) == (0.0, 2.0)
+    with pytest.raises(TaskSettingsError, match="relax_fmax"):
+        MolecularDynamics(relax_fmax=0.0)

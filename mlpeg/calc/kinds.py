@@ -466,13 +466,21 @@ class MolecularDynamics:
         Keep every n-th step as a frame (step 0 included).
     seed
         Seed of the initial velocities and of the Langevin noise (runs are repeatable).
+    relax_fmax
+        If set, first relax the positions (fixed cell, LBFGS) to this largest force in
+        eV/Å, as ML-PEG does before some trajectories; None (the default) starts the
+        trajectory from the structure as given.
+    relax_max_steps
+        Most LBFGS steps of that relaxation; the trajectory starts from where it stopped
+        whether or not it converged (``relax_converged`` says which).
 
     Notes
     -----
     Properties hold per frame ``epot_NNN``, ``ekin_NNN`` (eV), ``temperature_NNN`` (K),
     ``time_NNN`` (fs) and, for NPT, ``volume_NNN`` (Å³); plus ``temperature_mean`` and
-    ``etotal_drift_per_atom`` (last minus first frame, eV/atom). The result's energy and
-    forces are those of the last step.
+    ``etotal_drift_per_atom`` (last minus first frame, eV/atom); with ``relax_fmax``, also
+    ``relax_steps`` and ``relax_converged`` (1 or 0). The result's energy and forces are
+    those of the last step.
     """
 
     ensemble: str = "nvt"
@@ -485,6 +493,8 @@ class MolecularDynamics:
     pdamp_fs: float = 1000.0
     frame_stride: int = 10
     seed: int = 0
+    relax_fmax: float | None = None
+    relax_max_steps: int = 1000
     name: ClassVar[str] = "molecular_dynamics"
 
     def __post_init__(self) -> None:
@@ -495,6 +505,10 @@ class MolecularDynamics:
         if self.n_steps < 0 or self.frame_stride < 1 or self.timestep_fs <= 0:
             raise TaskSettingsError(
                 "MolecularDynamics needs n_steps ≥ 0, frame_stride ≥ 1 and timestep_fs > 0."
+            )
+        if self.relax_fmax is not None and (self.relax_fmax <= 0 or self.relax_max_steps < 1):
+            raise TaskSettingsError(
+                "MolecularDynamics needs relax_fmax > 0 and relax_max_steps ≥ 1 to relax first."
             )
 
     def settings(self) -> dict[str, Any]:
@@ -511,6 +525,8 @@ class MolecularDynamics:
             settings["friction_per_fs"] = self.friction_per_fs
         if self.ensemble == "npt":
             settings.update(pressure=self.pressure, tdamp_fs=self.tdamp_fs, pdamp_fs=self.pdamp_fs)
+        if self.relax_fmax is not None:  # absent otherwise: earlier tasks keep their hashes
+            settings.update(relax_fmax=self.relax_fmax, relax_max_steps=self.relax_max_steps)
         return settings
 
     def _dynamics(self, atoms: Atoms, rng: np.random.Generator) -> Any:
@@ -551,6 +567,14 @@ class MolecularDynamics:
         """Run the trajectory and return its frames and per-frame energies."""
         from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 
+        relaxation: dict[str, float] = {}
+        if self.relax_fmax is not None:
+            optimizer = LBFGS(atoms, logfile=None)
+            converged = bool(optimizer.run(fmax=self.relax_fmax, steps=self.relax_max_steps))
+            relaxation = {
+                "relax_steps": float(optimizer.nsteps),
+                "relax_converged": float(converged),
+            }
         rng = np.random.default_rng(self.seed)
         if self.temperature_K > 0:
             MaxwellBoltzmannDistribution(atoms, temperature_K=self.temperature_K, rng=rng)
@@ -594,6 +618,7 @@ class MolecularDynamics:
             (etotal[-1] - etotal[0]) / max(len(atoms), 1)
         )
         result.properties["n_frames"] = float(len(frames))
+        result.properties.update(relaxation)
         if not math.isfinite(result.properties["etotal_drift_per_atom"]):
             raise FloatingPointError("molecular dynamics diverged (non-finite energy)")
         return result
