@@ -638,9 +638,16 @@ def calc(
 
 
 def _ingest(warehouse: Path, paths: list[Path]) -> int:
+    from mlpeg.bundle import is_bundle_path
     from mlpeg.warehouse.connect import writer
     from mlpeg.warehouse.ingest import IngestReport, Outcome, find_parts, ingest_parts
 
+    bundles = [path for path in paths if is_bundle_path(path)]
+    if bundles:  # a bundle is verified whole, then its parts are ingested like any
+        _ingest_bundles(warehouse, bundles)
+        paths = [path for path in paths if path not in bundles]
+        if not paths:
+            return 0
     parts = find_parts(paths)
     report = IngestReport()
     with writer(warehouse) as con, _progress() as progress:
@@ -658,9 +665,51 @@ def _ingest(warehouse: Path, paths: list[Path]) -> int:
     return 1 if report.rejected else 0
 
 
+def _ingest_bundles(warehouse: Path, bundles: list[Path]) -> None:
+    from mlpeg.bundle.unpack import ingest_bundle
+    from mlpeg.warehouse.connect import writer
+
+    with writer(warehouse) as con:
+        for path in bundles:
+            with console.status(f"verifying {path}"):
+                result = ingest_bundle(con, path, warehouse)
+            console.print(
+                f"Bundle {path.name} ({result.model}, id {result.bundle_id[:12]}): every "
+                f"checksum verified; {result.loaded} parts loaded ({result.rows:,} rows), "
+                f"{result.skipped} already in.",
+                highlight=False,
+            )
+
+
+@app.command("bundle")
+def bundle(
+    model: Annotated[str, typer.Option("--model", "-m", help="The model whose results to pack.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The bundle file to write.")],
+    benchmark: BenchmarkOption = None,
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+) -> None:
+    """Pack a model's results (parts, registry entry, provenance, sha256 manifest) in one file.
+
+    Another warehouse loads it with mlpeg ingest FILE, which verifies every checksum first.
+    """
+    from mlpeg.bundle.pack import write_bundle
+
+    manifest = write_bundle(warehouse, model, output, benchmarks=benchmark)
+    parts = [item for item in manifest["files"] if item["name"].startswith("parts/")]
+    size = output.stat().st_size
+    console.print(
+        f"Wrote {output} ({size / 1e6:,.1f} MB): {model} on {', '.join(manifest['benchmarks'])}, "
+        f"{len(parts)} parts with their sha256. Load it elsewhere with: mlpeg ingest {output.name}",
+        highlight=False,
+    )
+
+
 @app.command("ingest")
 def ingest(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Parts or folders.")] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Parts, folders, or bundles (from mlpeg bundle; verified first)."),
+    ] = None,
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
     from_ml_peg: Annotated[
         Path | None,
