@@ -73,12 +73,16 @@ def _module_found(module: str) -> bool:
 def availability(spec: ModelSpec) -> tuple[bool, str]:
     """Say whether the factory's module can be found here (found, not imported)."""
     module, name = _target(spec)
+    top = module.split(".")[0]
+    if not _module_found(top):
+        return False, f"package {top} is not installed"
     if not _module_found(module):
-        return False, f"module {module} is not installed"
+        return False, f"module {module} is not found"
     return True, f"{module}:{name}"
 
 
 def _load_factory(spec: ModelSpec) -> Any:
+    """Import the factory named by the entry, or raise one sentence saying why not."""
     module, name = _target(spec)
     try:
         target: Any = importlib.import_module(module)
