@@ -30,7 +30,7 @@ from mlpeg.paths import REPO_ROOT
 EMT_ELEMENTS = "[H, C, N, O, Al, Ni, Cu, Pd, Ag, Pt, Au]"
 
 #: A package of bad factories, put on sys.path by the ``bad_factories`` fixture.
-BAD_FACTORIES = '''
+BAD_FACTORIES = """
 import numpy as np
 from ase.calculators.calculator import Calculator, all_changes
 
@@ -58,7 +58,7 @@ class EnergyOnly(Calculator):
 
 def not_a_calculator():
     return {"energy": 0.0}
-'''
+"""
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def test_the_same_name_in_two_user_files_names_both(user_home, tmp_path, monkeyp
 def test_a_missing_models_file_is_one_error(user_home, tmp_path, monkeypatch):
     monkeypatch.setenv("MLPEG_MODELS_FILES", str(tmp_path / "nowhere.yml"))
     registry.clear_cache()
-    with pytest.raises(ConfigError, match="nowhere.yml .* does not exist"):
+    with pytest.raises(ConfigError, match=r"nowhere\.yml .* does not exist"):
         registry.all_models()
 
 
@@ -163,8 +163,10 @@ def test_models_add_writes_a_checked_entry_with_the_checkpoint_sha256(user_home,
     try:
         result = CliRunner().invoke(
             app,
-            ["models", "add", "my-mace", "--family", "mace", "--checkpoint", "./my.model"]
-            + ["-e", "H,C", "-e", "O", "--level-of-theory", "PBE", "--option", "head=omat_pbe"],
+            [
+                *("models", "add", "my-mace", "--family", "mace", "--checkpoint", "./my.model"),
+                *("-e", "H,C", "-e", "O", "--level-of-theory", "PBE", "--option", "head=omat_pbe"),
+            ],
         )
     finally:
         os.chdir(old)
@@ -240,8 +242,10 @@ def test_a_bad_factory_is_one_clear_error_before_anything_is_written(
     warehouse = tmp_path / "wh" / "mlpeg.duckdb"
     result = CliRunner().invoke(
         app,
-        ["--models-file", str(models), "run", "-b", "S22", "--subset", "1", "-m", "bad"]
-        + ["-w", str(warehouse)],
+        [
+            *("--models-file", str(models), "run", "-b", "S22", "--subset", "1", "-m", "bad"),
+            *("-w", str(warehouse)),
+        ],
     )
     assert isinstance(result.exception, ConfigError), result.output
     assert str(result.exception) == sentence
@@ -349,8 +353,10 @@ def test_an_installed_package_registers_its_models_through_entry_points(tmp_path
     # mlpeg's dependencies come from this environment; the package goes into the new one
     (Path(purelib) / "lend.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps"]
-        + ["--no-build-isolation", str(package)],
+        [
+            *(sys.executable, "-m", "pip", "--python", str(python), "install", "-q"),
+            *("--no-deps", "--no-build-isolation", str(package)),
+        ],
         check=True,
     )
     env = {

@@ -64,9 +64,11 @@ def _registry_entry(con: Any, model: str) -> dict[str, Any]:
             return entry
     row = con.execute(
         f"select {', '.join(_ENTRY_COLUMNS)} from models where model_key = ?", [model]
-    ).fetchone()
+    ).fetchall()[0]
     values = dict(zip(_ENTRY_COLUMNS, row, strict=True))
     entry = {"family": values.pop("family"), "checkpoint": values.pop("checkpoint")}
+    if entry["family"] == "python":  # its checkpoint column holds the factory
+        entry["factory"] = entry.pop("checkpoint")
     entry["trained_on_dispersion"] = values.pop("dispersion") == "trained"
     for key, value in values.items():
         if value not in (None, [], ""):

@@ -149,9 +149,10 @@ def _check_model_here(
     """Refuse a bundle whose model shares a name with another model here (family, weights)."""
     row = con.execute(
         "select family, checkpoint, checkpoint_sha256 from models where model_key = ?", [model]
-    ).fetchone()
-    if row is None:
+    ).fetchall()
+    if not row:
         return
+    row = row[0]
     checkpoint = entry.get("checkpoint") or entry.get("factory")
     theirs = _identity(entry["family"], checkpoint, entry.get("checkpoint_sha256"))
     if row[2] and entry.get("checkpoint_sha256"):
@@ -224,11 +225,11 @@ def _check_agrees(
             f"from bundle_rows b join {stored} s using (benchmark_key, {first}, {second}) "
             f"where abs(b.{value} - s.{value}) > ? * greatest(1, abs(s.{value})) limit 1",
             [REFERENCE_RTOL],
-        ).fetchone()
+        ).fetchall()
     finally:
         con.unregister("bundle_rows")
     if clash:
-        bench, a, b, theirs, ours = clash
+        bench, a, b, theirs, ours = clash[0]
         raise PartRejected(
             f"its {stored} for {bench} ({a}, {b}) = {theirs} differ from this warehouse's "
             f"{ours}; results scored against other references cannot be mixed in"
