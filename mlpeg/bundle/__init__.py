@@ -18,6 +18,8 @@ bundles from people you trust or compare that id with the sender's.
 
 from __future__ import annotations
 
+from mlpeg.landing import BUNDLES_FOLDER
+
 #: ``format`` and ``version`` of the manifest.
 FORMAT = "mlpeg-bundle"
 VERSION = 1
@@ -26,7 +28,7 @@ MODEL_FILE = "model.yml"
 PROVENANCE_FILE = "provenance.json"
 PARTS_FOLDER = "parts"
 #: Where ingest keeps a bundle's parts, inside the warehouse's landing folder.
-LANDING_FOLDER = "bundles"
+LANDING_FOLDER = BUNDLES_FOLDER
 
 
 def is_bundle_path(path) -> bool:

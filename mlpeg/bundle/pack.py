@@ -18,7 +18,7 @@ from mlpeg import __version__
 from mlpeg.bundle import FORMAT, MANIFEST, MODEL_FILE, PARTS_FOLDER, PROVENANCE_FILE, VERSION
 from mlpeg.data import sha256_of
 from mlpeg.errors import MlpegError
-from mlpeg.landing import utc_now
+from mlpeg.landing import landed_part, utc_now
 from mlpeg.paths import landing_dir
 
 #: Columns of ``models`` that make a registry entry when the registry no longer has one.
@@ -88,14 +88,14 @@ def _known_families() -> set[str]:
 
 
 def _located(landing: Path, name: str, sha256: str) -> Path:
-    """Find an ingested part in the landing folder by name, with the bytes it was ingested as."""
-    for path in [landing / name, *sorted(landing.rglob(name))]:
-        if path.is_file() and sha256_of(path) == sha256:
-            return path
-    raise MlpegError(
-        f"Part {name} is not in {landing} as it was ingested (moved, or changed since); "
-        "a bundle carries the parts byte for byte."
-    )
+    """Find an ingested part in the landing folder, with the bytes it was ingested as."""
+    path = landed_part(landing, name, sha256)
+    if path is None:
+        raise MlpegError(
+            f"Part {name} is not in {landing} as it was ingested (moved, or changed since); "
+            "a bundle carries the parts byte for byte."
+        )
+    return path
 
 
 def _parts(con: Any, model: str, benchmarks: list[str], landing: Path) -> list[PackedPart]:
