@@ -334,6 +334,7 @@ def list_models(
                 "parameters": spec.n_params,
                 "speed": speeds.get(spec.name),
                 "why": why or None,
+                "defined_in": registry.model_origin(spec.name),
             }
         )
         table.add_row(

@@ -16,7 +16,6 @@ import yaml
 
 from mlpeg import __version__
 from mlpeg.bundle import FORMAT, MANIFEST, MODEL_FILE, PARTS_FOLDER, PROVENANCE_FILE, VERSION
-from mlpeg.data import sha256_of
 from mlpeg.errors import MlpegError
 from mlpeg.landing import landed_part, utc_now
 from mlpeg.paths import landing_dir
@@ -109,11 +108,17 @@ def _parts(con: Any, model: str, benchmarks: list[str], landing: Path) -> list[P
         PackedPart(_located(landing, name, sha), sha, "predictions", bench, run_id)
         for sha, name, run_id, bench in rows
     ]
-    for bench in benchmarks:  # what every run of the benchmark is scored against
+    # what every run of the benchmark is scored against: the latest such part ingested
+    shared = con.execute(
+        "select part_sha256, file_name, kind from parts where kind in ('references', "
+        "'reactions') order by ingested_at desc, file_name"
+    ).fetchall()
+    for bench in benchmarks:
         for kind in ("references", "reactions"):
-            path = landing / f"{bench}__{kind}.parquet"
-            if path.is_file():
-                parts.append(PackedPart(path, sha256_of(path), kind, bench))
+            name = f"{bench}__{kind}.parquet"
+            found = [sha for sha, file_name, k in shared if file_name == name and k == kind]
+            if found:
+                parts.append(PackedPart(_located(landing, name, found[0]), found[0], kind, bench))
     return parts
 
 

@@ -191,7 +191,13 @@ def make_calculator(spec: ModelSpec, *, device: str) -> BaseCalculator:
         When the factory cannot be imported, raises, returns something that is not an
         ASE calculator, or its calculator fails the probe.
     """
-    key = (spec.name, factory_name(spec), spec.checkpoint, repr(sorted(spec.options.items())))
+    key = (
+        spec.name,
+        factory_name(spec),
+        spec.checkpoint,
+        spec.checkpoint_sha256,
+        repr(sorted(spec.options.items())),
+    )
     if key not in _CHECKED:
         factory = _load_factory(spec)
         arguments = _arguments(spec)

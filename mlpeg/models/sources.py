@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -108,7 +109,9 @@ def _entry_point_source(entry_point: metadata.EntryPoint) -> RegistrySource:
         )
     document = {entry_point.name: entry}
     check_schema(document, "models", label)
-    return RegistrySource(label, Path.cwd(), document)
+    module = sys.modules.get(entry_point.module)
+    folder = Path(module.__file__).parent if getattr(module, "__file__", None) else Path.cwd()
+    return RegistrySource(label, folder, document)  # a relative checkpoint: beside the module
 
 
 @functools.cache
