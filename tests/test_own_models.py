@@ -56,6 +56,22 @@ class EnergyOnly(Calculator):
     implemented_properties = ("energy",)
 
 
+class ChargeAware(Calculator):
+    # EMT plus q^2 eV: reads atoms.info['charge'] (and not the spin)
+
+    implemented_properties = ("energy", "forces")
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        from ase.calculators.emt import EMT
+
+        super().calculate(atoms, properties, system_changes)
+        emt = EMT()
+        emt.calculate(self.atoms, properties, all_changes)
+        charge = self.atoms.info.get("charge", 0)
+        energy = emt.results["energy"] + charge**2
+        self.results = {"energy": energy, "forces": emt.results["forces"]}
+
+
 def not_a_calculator():
     return {"energy": 0.0}
 """
@@ -252,6 +268,31 @@ def test_a_bad_factory_is_one_clear_error_before_anything_is_written(
     assert not warehouse.exists()
     landing = warehouse.parent / "landing"
     assert not [path for path in landing.rglob("*.parquet") if "__S22__" in path.name]
+
+
+def test_declared_charge_and_spin_are_checked_on_the_probe(
+    user_home, tmp_path, monkeypatch, bad_factories
+):
+    _user_file(
+        tmp_path,
+        """
+        aware: {family: python, factory: 'badfactories:ChargeAware', accepts: {charge: true}}
+        claims-spin: {family: python, factory: 'badfactories:ChargeAware', accepts: {spin: true}}
+        emt-charged: {family: python, factory: 'ase.calculators.emt:EMT', accepts: {charge: true}}
+        """,
+        monkeypatch,
+    )
+    registry.preflight(registry.get_model("aware"), device="cpu")
+    for name, flag, what in (
+        ("claims-spin", "spin", "spin multiplicity 3"),
+        ("emt-charged", "charge", "charge +2"),
+    ):
+        with pytest.raises(ConfigError) as error:
+            registry.preflight(registry.get_model(name), device="cpu")
+        assert f"its entry says it accepts {flag}, but its calculator gives energy" in str(
+            error.value
+        )
+        assert f"for the probe with {what}, as for the neutral singlet" in str(error.value)
 
 
 def test_a_factory_gets_its_options_and_a_checked_checkpoint(user_home, tmp_path, monkeypatch):

@@ -12,8 +12,10 @@ error before anything runs instead of a run of failed rows: it must be an ASE ca
 ``forces`` in ``implemented_properties``, and it must return a finite energy and finite
 forces for a probe: a homonuclear dimer of the lowest element the entry declares, at twice
 its covalent radius, in a 12 Å periodic box (or isolated, when the entry does not accept
-periodic cells). Charge and spin are never probed: a structure with a charge or an open
-shell is ``unsupported`` unless the entry says ``accepts: {charge: true, spin: true}``.
+periodic cells). A structure with a charge or an open shell is ``unsupported`` unless the
+entry says ``accepts: {charge: true}`` or ``{spin: true}``; an entry that says so must give
+another energy for the probe as a cation or a triplet (``atoms.info["charge"]``,
+``["spin"]``), or the calculator does not read what the entry claims it takes.
 """
 
 from __future__ import annotations
@@ -173,6 +175,41 @@ def check_calculator(spec: ModelSpec, calc: Any) -> None:
             f"{where}: its calculator returned non-finite or misshapen forces "
             f"{forces.tolist()} for {probe}."
         )
+    _check_declared_charge_spin(spec, calc, where, energy)
+
+
+def _check_declared_charge_spin(spec: ModelSpec, calc: BaseCalculator, where: str, neutral: float):
+    """Refuse ``accepts: charge`` or ``spin`` from a calculator that ignores them.
+
+    The probe is computed again as a cation (charge +2, closed shell) and as a triplet; a
+    calculator that reads ``atoms.info["charge"]`` or ``["spin"]`` gives another energy.
+    """
+    for flag, info, what in (
+        ("charge", {"charge": 2, "spin": 1}, "charge +2"),
+        ("spin", {"charge": 0, "spin": 3}, "spin multiplicity 3"),
+    ):
+        if not getattr(spec.accepts, flag):
+            continue
+        atoms = probe_structure(spec)
+        atoms.info.update(info)
+        calc.reset()  # ASE reuses results while only atoms.info changes
+        atoms.calc = calc
+        try:
+            energy = atoms.get_potential_energy()
+        except Exception as exc:
+            raise ConfigError(
+                f"{where}: its entry says it accepts {flag}, but its calculator raised "
+                f"{type(exc).__name__} ({exc}) on the probe with {what}."
+            ) from exc
+        finally:
+            atoms.calc = None
+            calc.reset()
+        if not np.isfinite(energy) or abs(energy - neutral) <= 1e-8 * max(1.0, abs(neutral)):
+            raise ConfigError(
+                f"{where}: its entry says it accepts {flag}, but its calculator gives energy "
+                f"{energy} for the probe with {what}, as for the neutral singlet (it does not "
+                f"read atoms.info['{flag}']); drop accepts: {flag}."
+            )
 
 
 def make_calculator(spec: ModelSpec, *, device: str) -> BaseCalculator:
