@@ -251,10 +251,21 @@ def test_the_probe_is_a_dimer_of_the_lowest_declared_element(user_home, tmp_path
         ),
     ],
 )
-def test_a_bad_factory_is_one_clear_error_before_anything_is_written(
+def test_a_bad_factory_is_one_clear_error_on_first_use(
     user_home, tmp_path, monkeypatch, bad_factories, factory, sentence
 ):
-    models = _user_file(tmp_path, f"bad: {{family: python, factory: '{factory}'}}", monkeypatch)
+    _user_file(tmp_path, f"bad: {{family: python, factory: '{factory}'}}", monkeypatch)
+    with pytest.raises(ConfigError) as error:
+        registry.preflight(registry.get_model("bad"), device="cpu")
+    assert str(error.value) == sentence
+
+
+def test_mlpeg_run_with_a_bad_factory_stops_before_anything_is_written(
+    user_home, tmp_path, monkeypatch, bad_factories
+):
+    models = _user_file(
+        tmp_path, "bad: {family: python, factory: 'badfactories:Raises'}", monkeypatch
+    )
     warehouse = tmp_path / "wh" / "mlpeg.duckdb"
     result = CliRunner().invoke(
         app,
@@ -264,10 +275,9 @@ def test_a_bad_factory_is_one_clear_error_before_anything_is_written(
         ],
     )
     assert isinstance(result.exception, ConfigError), result.output
-    assert str(result.exception) == sentence
+    assert str(result.exception).startswith("Model 'bad': factory badfactories:Raises: its ")
     assert not warehouse.exists()
-    landing = warehouse.parent / "landing"
-    assert not [path for path in landing.rglob("*.parquet") if "__S22__" in path.name]
+    assert not list((warehouse.parent / "landing").rglob("*.parquet"))
 
 
 def test_declared_charge_and_spin_are_checked_on_the_probe(
