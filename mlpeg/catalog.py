@@ -55,13 +55,24 @@ def load_yaml(path: Path, schema: str) -> dict[str, Any]:
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{path}{where}: invalid YAML ({problem}).") from exc
+    check_schema(document, schema, str(path))
+    return document
+
+
+def check_schema(document: Any, schema: str, where: str) -> None:
+    """Validate a parsed document against a schema of ``mlpeg/schemas``.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``where`` and the key path of the first violation.
+    """
     validator = jsonschema.Draft7Validator(_schema(schema))
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         key_path = "/".join(str(part) for part in first.absolute_path) or "(top level)"
-        raise ConfigError(f"{path}: at {key_path}: {first.message}.")
-    return document
+        raise ConfigError(f"{where}: at {key_path}: {first.message}.")
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,55 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
+#: The option every command takes (anywhere on the line: main() moves it before the command).
+MODELS_FILE_OPTION = "--models-file"
+
+
+@app.callback()
+def _options(
+    models_file: Annotated[
+        list[Path] | None,
+        typer.Option(
+            MODELS_FILE_OPTION,
+            metavar="PATH",
+            help="A models.yml of your own whose entries are added to the shipped registry "
+            "(repeatable; any command; also MLPEG_MODELS_FILES, separated by ':').",
+        ),
+    ] = None,
+) -> None:
+    """Benchmark machine-learned interatomic potentials into a DuckDB warehouse."""
+    if models_file:
+        from mlpeg.models.user_registry import use_models_files
+
+        use_models_files(models_file)
+
+
+def hoist_models_files(argv: list[str]) -> list[str]:
+    """Move ``--models-file PATH`` from anywhere on the command line to before the command.
+
+    Click reads an option of the main command only before the subcommand's name; this
+    lets ``mlpeg calc -b X23 --models-file mine.yml`` work as ``mlpeg --models-file ...``.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if token == "--":  # what follows is literal
+            rest.extend(argv[index:])
+            break
+        if token == MODELS_FILE_OPTION and index + 1 < len(argv):
+            front.extend(argv[index : index + 2])
+            index += 2
+            continue
+        if token.startswith(MODELS_FILE_OPTION + "="):
+            front.append(token)
+        else:
+            rest.append(token)
+        index += 1
+    return front + rest
+
+
 WarehouseOption = Annotated[
     Path,
     typer.Option(
@@ -233,13 +282,23 @@ def _measured_speed(warehouse: Path) -> dict[str, str]:
     return {key: "; ".join(texts) for key, texts in speeds.items()}
 
 
-@app.command("models")
+models_app = typer.Typer(
+    help="List registered models (no subcommand), or add one of your own (models add).",
+    invoke_without_command=True,
+)
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback()
 def list_models(
+    ctx: typer.Context,
     all_: Annotated[bool, typer.Option("--all", help="Include test-only models.")] = False,
     format_: FormatOption = ListFormat.TABLE,
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
 ) -> None:
     """List registered models: whether each runs here, in which environment, and why not."""
+    if ctx.invoked_subcommand is not None:
+        return
     from mlpeg.models import environments
 
     table = Table(title="Models", header_style="bold")
@@ -275,6 +334,7 @@ def list_models(
                 "parameters": spec.n_params,
                 "speed": speeds.get(spec.name),
                 "why": why or None,
+                "defined_in": registry.model_origin(spec.name),
             }
         )
         table.add_row(
@@ -299,6 +359,92 @@ def list_models(
         "model_speed."
     )
     emit(rows, format_, table=table)
+
+
+def _option_pairs(pairs: list[str]) -> dict[str, object]:
+    """Turn ``KEY=VALUE`` strings into options (values read as YAML: 1.5, true, [a, b])."""
+    import yaml
+
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals or not key.strip():
+            raise MlpegError(f"--option must read KEY=VALUE, not '{pair}'.")
+        options[key.strip()] = yaml.safe_load(value)
+    return options
+
+
+def _listed(values: list[str] | None) -> list[str]:
+    """Split repeated or comma-separated values (``-e H,C -e O``) into one list."""
+    return [item.strip() for value in values or [] for item in value.split(",") if item.strip()]
+
+
+@models_app.command("add")
+def models_add(
+    name: Annotated[str, typer.Argument(help="The model's name on the leaderboard.")],
+    family: Annotated[
+        str,
+        typer.Option(help="python (any ASE calculator from a factory), mace, orb, chgnet, ..."),
+    ],
+    checkpoint: Annotated[
+        str | None,
+        typer.Option(help="Weights: a local file (stored with its sha256) or a package's name."),
+    ] = None,
+    factory: Annotated[
+        str | None,
+        typer.Option(help="family python: package.module:callable returning an ASE calculator."),
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", help="KEY=VALUE passed to the family (repeatable)."),
+    ] = None,
+    elements: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--elements", "-e", help="Elements it covers: H,C,N,O or ranges H-Bi (default all)."
+        ),
+    ] = None,
+    accepts: Annotated[
+        list[str] | None,
+        typer.Option(help="What else it takes: charge, spin, field (comma-separated)."),
+    ] = None,
+    level_of_theory: Annotated[str | None, typer.Option(help="Of its training data.")] = None,
+    trained_on_dispersion: Annotated[
+        bool,
+        typer.Option(help="Trained with dispersion (else D3(BJ) is added on d3 benchmarks)."),
+    ] = False,
+    notes: Annotated[str | None, typer.Option(help="A line about the model.")] = None,
+    to: Annotated[
+        Path | None,
+        typer.Option(help="Registry file to write (default ~/.config/mlpeg/models.yml)."),
+    ] = None,
+) -> None:
+    """Register a model of your own in a user registry (checked first; sha256 of its weights)."""
+    from mlpeg.models.user_registry import add_model, build_entry
+    from mlpeg.paths import user_registry_path
+
+    target = (to or user_registry_path()).expanduser()
+    entry = build_entry(
+        family=family,
+        checkpoint=checkpoint,
+        factory=factory,
+        options=_option_pairs(option or []),
+        elements=_listed(elements),
+        accepts=_listed(accepts),
+        level_of_theory=level_of_theory,
+        trained_on_dispersion=trained_on_dispersion,
+        notes=notes,
+    )
+    spec = add_model(name, entry, target)
+    available, why = registry.availability(spec)
+    pinned = f", sha256 {spec.checkpoint_sha256[:12]}…" if spec.checkpoint_sha256 else ""
+    console.print(
+        f"Added {name} (family {spec.family}, {spec.checkpoint}{pinned}) to {target}.",
+        highlight=False,
+    )
+    state = "runs here" if available else f"cannot run here: {why}"
+    hint = "" if target == user_registry_path() else f" --models-file {target}"
+    console.print(f"{name} {state}. Next: mlpeg run -m {name} -b BENCHMARK{hint}", highlight=False)
 
 
 env_app = typer.Typer(
@@ -397,6 +543,8 @@ def _calc(
             check_dispersion(spec, bench, dispersion)
 
     models, broken = check_environments(models)
+    for spec in models:  # a model from outside mlpeg (family python) is checked on first use
+        registry.preflight(spec, device=device)
     for line in broken:  # one line per broken environment; the other models go on
         err_console.print(f"[bold red]error:[/] {line}", highlight=False)
     summaries = []
@@ -491,9 +639,16 @@ def calc(
 
 
 def _ingest(warehouse: Path, paths: list[Path]) -> int:
+    from mlpeg.bundle import is_bundle_path
     from mlpeg.warehouse.connect import writer
     from mlpeg.warehouse.ingest import IngestReport, Outcome, find_parts, ingest_parts
 
+    bundles = [path for path in paths if is_bundle_path(path)]
+    if bundles:  # a bundle is verified whole, then its parts are ingested like any
+        _ingest_bundles(warehouse, bundles)
+        paths = [path for path in paths if path not in bundles]
+        if not paths:
+            return 0
     parts = find_parts(paths)
     report = IngestReport()
     with writer(warehouse) as con, _progress() as progress:
@@ -511,9 +666,51 @@ def _ingest(warehouse: Path, paths: list[Path]) -> int:
     return 1 if report.rejected else 0
 
 
+def _ingest_bundles(warehouse: Path, bundles: list[Path]) -> None:
+    from mlpeg.bundle.unpack import ingest_bundle
+    from mlpeg.warehouse.connect import writer
+
+    with writer(warehouse) as con:
+        for path in bundles:
+            with console.status(f"verifying {path}"):
+                result = ingest_bundle(con, path, warehouse)
+            console.print(
+                f"Bundle {path.name} ({result.model}, id {result.bundle_id[:12]}): every "
+                f"checksum verified; {result.loaded} parts loaded ({result.rows:,} rows), "
+                f"{result.skipped} already in.",
+                highlight=False,
+            )
+
+
+@app.command("bundle")
+def bundle(
+    model: Annotated[str, typer.Option("--model", "-m", help="The model whose results to pack.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The bundle file to write.")],
+    benchmark: BenchmarkOption = None,
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+) -> None:
+    """Pack a model's results (parts, registry entry, provenance, sha256 manifest) in one file.
+
+    Another warehouse loads it with mlpeg ingest FILE, which verifies every checksum first.
+    """
+    from mlpeg.bundle.pack import write_bundle
+
+    manifest = write_bundle(warehouse, model, output, benchmarks=benchmark)
+    parts = [item for item in manifest["files"] if item["name"].startswith("parts/")]
+    size = output.stat().st_size
+    console.print(
+        f"Wrote {output} ({size / 1e6:,.1f} MB): {model} on {', '.join(manifest['benchmarks'])}, "
+        f"{len(parts)} parts with their sha256. Load it elsewhere with: mlpeg ingest {output.name}",
+        highlight=False,
+    )
+
+
 @app.command("ingest")
 def ingest(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Parts or folders.")] = None,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Parts, folders, or bundles (from mlpeg bundle; verified first)."),
+    ] = None,
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
     from_ml_peg: Annotated[
         Path | None,
@@ -866,7 +1063,7 @@ def main() -> None:
     """
     exit_on_sigterm()
     try:
-        app()
+        app(args=hoist_models_files(sys.argv[1:]), prog_name="mlpeg")
     except SystemExit as exc:
         raise SystemExit(SIGTERM_STATUS if stopped_by_sigterm() else exc.code) from None
     except MlpegError as exc:

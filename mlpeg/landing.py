@@ -185,3 +185,35 @@ def read_metadata(schema: pa.Schema) -> dict[str, Any] | None:
     """Return the ``mlpeg`` metadata block of a part's schema, or None if absent."""
     raw = (schema.metadata or {}).get(METADATA_KEY)
     return json.loads(raw) if raw else None
+
+
+#: Folder of the landing folder where ``mlpeg ingest BUNDLE`` keeps each bundle's parts
+#: (``bundles/<bundle id>/``), apart from the parts this warehouse's own calcs write.
+BUNDLES_FOLDER = "bundles"
+
+
+def landed_part(landing: Path, file_name: str, sha256: str) -> Path | None:
+    """Return the file holding an ingested part with the bytes it was ingested as, or None.
+
+    Parameters
+    ----------
+    landing
+        The warehouse's landing folder.
+    file_name
+        The part's name as recorded in ``parts``.
+    sha256
+        Its digest as recorded in ``parts``.
+
+    Returns
+    -------
+    Path or None
+        ``landing/<file_name>``, or for a part that came in a bundle
+        ``landing/bundles/<id>/<file_name>``; None when neither holds those bytes.
+    """
+    from mlpeg.data import sha256_of
+
+    candidates = [landing / file_name, *sorted((landing / BUNDLES_FOLDER).glob(f"*/{file_name}"))]
+    for path in candidates:
+        if path.is_file() and sha256_of(path) == sha256:
+            return path
+    return None

@@ -57,3 +57,23 @@ def cache_dir() -> Path:
 def registry_path() -> Path:
     """Return the model registry file (``MLPEG_MODELS`` overrides the shipped one)."""
     return Path(os.environ.get("MLPEG_MODELS", PACKAGE_DIR / "models" / "models.yml"))
+
+
+#: Environment variable listing user registries added to the shipped one (``os.pathsep``).
+MODELS_FILES_VARIABLE = "MLPEG_MODELS_FILES"
+
+
+def user_registry_path() -> Path:
+    """Return the user's own registry, which ``mlpeg models add`` writes by default.
+
+    ``$XDG_CONFIG_HOME/mlpeg/models.yml`` (``~/.config/mlpeg/models.yml``); read, when it
+    exists, in addition to the shipped registry.
+    """
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "mlpeg" / "models.yml"
+
+
+def extra_registry_files() -> list[Path]:
+    """Return the user registries named by ``MLPEG_MODELS_FILES`` (and ``--models-file``)."""
+    value = os.environ.get(MODELS_FILES_VARIABLE, "")
+    return [Path(item).expanduser() for item in value.split(os.pathsep) if item.strip()]

@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlpeg.errors import ConfigError, MlpegError
-from mlpeg.paths import PACKAGE_DIR, cache_dir, registry_path
+from mlpeg.models.sources import RegistrySource, registry_sources
+from mlpeg.paths import PACKAGE_DIR, cache_dir
 
 if TYPE_CHECKING:
     from mlpeg.models.registry import ModelSpec
@@ -429,17 +430,37 @@ def _last_json_line(stdout: bytes) -> dict[str, Any] | None:
 ENVIRONMENTS_KEY = "environments"
 
 
-@functools.cache
-def _environments(path: Path) -> dict[str, Environment]:
-    from mlpeg.catalog import load_yaml
+def merged_environments(sources: tuple[RegistrySource, ...]) -> dict[str, Environment]:
+    """Return the environments every registry source defines, by name.
 
-    document = load_yaml(path, "models") or {}
-    return parse_environments(document.get(ENVIRONMENTS_KEY), str(path))
+    Raises
+    ------
+    ConfigError
+        When two sources define an environment of the same name.
+    """
+    environments: dict[str, Environment] = {}
+    origin: dict[str, str] = {}
+    for source in sources:
+        section = source.document.get(ENVIRONMENTS_KEY)
+        for name, environment in parse_environments(section, source.label).items():
+            if name in origin:
+                raise ConfigError(
+                    f"Environment '{name}' is defined twice: in {origin[name]} and in "
+                    f"{source.label}; rename one of them."
+                )
+            origin[name] = source.label
+            environments[name] = environment
+    return environments
+
+
+@functools.cache
+def _environments(sources: tuple[RegistrySource, ...]) -> dict[str, Environment]:
+    return merged_environments(sources)
 
 
 def all_environments() -> dict[str, Environment]:
-    """Return the environments models.yml defines, by name."""
-    return _environments(registry_path().resolve())
+    """Return the environments the registries define, by name."""
+    return _environments(registry_sources())
 
 
 def environment_of(spec: ModelSpec) -> Environment | None:

@@ -29,9 +29,10 @@ from mlpeg.models.environments import (
     ENVIRONMENTS_KEY,
     Environment,
     all_environments,
+    merged_environments,
     parse_environments,
 )
-from mlpeg.paths import registry_path
+from mlpeg.models.sources import RegistrySource, registry_sources
 
 #: Former suffix of model keys with D3 added; now refused (D3 is a property of the run).
 D3_SUFFIX = "-D3"
@@ -63,6 +64,7 @@ class ModelSpec:
     level_of_theory: str | None = None
     training_sets: tuple[str, ...] = ()
     elements: tuple[int, ...] = ()
+    factory: str | None = None
     licence: str | None = None
     paper: str | None = None
     n_params: int | None = None
@@ -174,8 +176,41 @@ def _validate(spec: ModelSpec, where: str) -> None:
             raise ConfigError(f"{where}: {exc}") from exc
 
 
+def _parse_entries(
+    document: dict[str, Any], label: str, folder: Path, environments: dict[str, Environment]
+) -> dict[str, ModelSpec]:
+    """Turn the model entries of one source into specs (``environments``: all defined)."""
+    specs = {}
+    for name, entry in document.items():
+        if name == ENVIRONMENTS_KEY:
+            continue
+        where = f"{label}: model '{name}'"
+        if name.endswith(D3_SUFFIX):
+            raise ConfigError(d3_name_error(name, label))
+        entry = dict(entry)
+        entry["training_sets"] = tuple(entry.get("training_sets", ()))
+        entry["elements"] = _elements(entry.get("elements", 118), where)
+        if entry.get("checkpoint") is None:  # family python: the factory names the model
+            entry["checkpoint"] = str(entry.get("factory") or "")
+        entry["checkpoint"] = _resolve_checkpoint(str(entry["checkpoint"]), folder)
+        if entry.get("kind", "mlip") not in MODEL_KINDS:
+            raise ConfigError(f"{where}: kind must be one of {', '.join(MODEL_KINDS)}.")
+        entry["accepts"] = _family_accepts(entry.get("family"), where).updated(
+            entry.get("accepts"), where
+        )
+        specs[name] = ModelSpec(name=name, **entry)
+        if specs[name].environment and specs[name].environment not in environments:
+            defined = ", ".join(sorted(environments)) or "none"
+            raise ConfigError(
+                f"{where}: environment '{specs[name].environment}' is not defined under "
+                f"'{ENVIRONMENTS_KEY}' (defined: {defined})."
+            )
+        _validate(specs[name], where)
+    return specs
+
+
 def parse_registry(path: Path) -> dict[str, ModelSpec]:
-    """Read and validate a models.yml.
+    """Read and validate one models.yml on its own.
 
     Parameters
     ----------
@@ -193,40 +228,49 @@ def parse_registry(path: Path) -> dict[str, ModelSpec]:
         For malformed YAML, unknown keys or families, or missing checkpoints.
     """
     document = dict(load_yaml(path, "models") or {})
-    environments = parse_environments(document.pop(ENVIRONMENTS_KEY, None), str(path))
-    specs = {}
-    for name, entry in document.items():
-        where = f"{path}: model '{name}'"
-        if name.endswith(D3_SUFFIX):
-            raise ConfigError(d3_name_error(name, str(path)))
-        entry = dict(entry)
-        entry["training_sets"] = tuple(entry.get("training_sets", ()))
-        entry["elements"] = _elements(entry.get("elements", 118), where)
-        entry["checkpoint"] = _resolve_checkpoint(str(entry["checkpoint"]), path.parent)
-        if entry.get("kind", "mlip") not in MODEL_KINDS:
-            raise ConfigError(f"{where}: kind must be one of {', '.join(MODEL_KINDS)}.")
-        entry["accepts"] = _family_accepts(entry.get("family"), where).updated(
-            entry.get("accepts"), where
-        )
-        specs[name] = ModelSpec(name=name, **entry)
-        if specs[name].environment and specs[name].environment not in environments:
-            defined = ", ".join(sorted(environments)) or "none"
-            raise ConfigError(
-                f"{where}: environment '{specs[name].environment}' is not defined under "
-                f"'{ENVIRONMENTS_KEY}' (defined: {defined})."
-            )
-        _validate(specs[name], where)
+    environments = parse_environments(document.get(ENVIRONMENTS_KEY), str(path))
+    return _parse_entries(document, str(path), path.parent, environments)
+
+
+def merge_sources(sources: tuple[RegistrySource, ...]) -> dict[str, ModelSpec]:
+    """Merge the entries of several sources into one registry.
+
+    Raises
+    ------
+    ConfigError
+        When a model (or an environment) is defined in two sources, naming both.
+    """
+    environments = merged_environments(sources)
+    specs: dict[str, ModelSpec] = {}
+    origin: dict[str, str] = {}
+    for source in sources:
+        for name in source.document:
+            if name != ENVIRONMENTS_KEY and name in origin:
+                raise ConfigError(
+                    f"Model '{name}' is defined twice: in {origin[name]} and in "
+                    f"{source.label}; rename one of them."
+                )
+            origin[name] = source.label
+        specs.update(_parse_entries(source.document, source.label, source.folder, environments))
     return specs
 
 
 @functools.cache
-def _registry(path: Path) -> dict[str, ModelSpec]:
-    return parse_registry(path)
+def _merged(sources: tuple[RegistrySource, ...]) -> dict[str, ModelSpec]:
+    return merge_sources(sources)
 
 
 def all_models() -> dict[str, ModelSpec]:
-    """Return every registered model."""
-    return _registry(registry_path().resolve())
+    """Return every registered model: shipped, user registries and installed packages."""
+    return _merged(registry_sources())
+
+
+def model_origin(name: str) -> str:
+    """Return where a model is defined: a registry file or a package's entry point."""
+    for source in registry_sources():
+        if name in source.document and name != ENVIRONMENTS_KEY:
+            return source.label
+    raise ConfigError(f"Unknown model '{name}'.")
 
 
 def get_environment(name: str) -> Environment:
@@ -377,6 +421,18 @@ def make_calculator(
     return calc
 
 
+def preflight(spec: ModelSpec, *, device: str | None = None) -> None:
+    """Check a model on its first use, before a run writes anything (family ``python``).
+
+    Families whose calculators come from outside mlpeg define ``preflight``; it raises
+    :class:`ConfigError` in one sentence. Models of another environment are checked there.
+    """
+    check = getattr(family_module(spec), "preflight", None)
+    if check is not None and not spec.environment:
+        with _torch_default_dtype_kept():
+            check(spec, device=resolve_device(device or spec.device))
+
+
 @contextlib.contextmanager
 def _torch_default_dtype_kept() -> Iterator[None]:
     """Undo changes a family's loader makes to torch's global default dtype (orb does)."""
@@ -456,7 +512,9 @@ def element_symbols(spec: ModelSpec) -> list[str]:
 
 def clear_cache() -> None:
     """Forget the cached registry (tests that point MLPEG_MODELS elsewhere call this)."""
+    from mlpeg.models import sources
     from mlpeg.models.environments import clear_cache as clear_probes
 
-    _registry.cache_clear()
+    sources.clear_cache()
+    _merged.cache_clear()
     clear_probes()

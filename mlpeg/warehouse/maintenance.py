@@ -12,6 +12,7 @@ import duckdb
 from mlpeg import catalog
 from mlpeg.data import sha256_of
 from mlpeg.errors import MlpegError
+from mlpeg.landing import landed_part
 from mlpeg.paths import landing_dir
 from mlpeg.warehouse import cache
 from mlpeg.warehouse.checks import run_checks
@@ -64,11 +65,12 @@ def export_snapshot(path: Path, destination: Path) -> dict[str, object]:
     copied = []
     landing = landing_dir(path)
     for file_name, digest in parts:
-        source = landing / file_name
-        if source.is_file() and sha256_of(source) == digest:
-            (destination / "landing").mkdir(exist_ok=True)
-            shutil.copyfile(source, destination / "landing" / file_name)
-            copied.append(file_name)
+        source = landed_part(landing, file_name, digest)
+        if source is not None:  # a bundle's part keeps its bundles/<id>/ folder
+            relative = source.relative_to(landing)
+            (destination / "landing" / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination / "landing" / relative)
+            copied.append(str(relative))
     manifest = {
         "warehouse": copy.name,
         "sha256": sha256_of(copy),
@@ -241,12 +243,9 @@ def check(path: Path) -> list[Finding]:
     finally:
         con.close()
     landing = landing_dir(path)
-    changed = [
-        name
-        for name, digest in parts
-        if (landing / name).is_file() and sha256_of(landing / name) != digest
-    ]
-    missing = [name for name, _ in parts if not (landing / name).is_file()]
+    absent = [name for name, digest in parts if landed_part(landing, name, digest) is None]
+    changed = [name for name in absent if (landing / name).is_file()]
+    missing = [name for name in absent if not (landing / name).is_file()]
     findings.append(
         Finding(
             "error" if changed else "ok",

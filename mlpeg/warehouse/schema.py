@@ -16,6 +16,7 @@ import pyarrow as pa
 from mlpeg import catalog
 from mlpeg.errors import ConfigError
 from mlpeg.models import registry
+from mlpeg.models import sources as model_sources
 from mlpeg.paths import SQL_DIR, benchmarks_dir
 from mlpeg.warehouse import cache, sqlgraph
 
@@ -248,10 +249,10 @@ def source_fingerprint() -> str:
     files = sqlgraph.sources()
     files += [bench.folder / "benchmark.yml" for bench in catalog.benchmarks().values()]
     files += sorted(benchmarks_dir().glob("*/category.yml"))
-    files.append(registry.registry_path())
     for path in files:
         digest.update(str(path).encode())
         digest.update(path.read_bytes() if path.is_file() else b"")
+    digest.update(model_sources.fingerprint().encode())  # shipped, user files, packages
     return digest.hexdigest()
 
 
