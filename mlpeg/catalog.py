@@ -55,13 +55,33 @@ def load_yaml(path: Path, schema: str) -> dict[str, Any]:
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{path}{where}: invalid YAML ({problem}).") from exc
+    validate_document(document, schema, where=str(path))
+    return document
+
+
+def validate_document(document: Any, schema: str, *, where: str) -> None:
+    """Validate a parsed YAML document against a schema of ``mlpeg/schemas``.
+
+    Parameters
+    ----------
+    document
+        The parsed document.
+    schema
+        Name of the schema (``benchmark``, ``category``, ``models``, ``profile``).
+    where
+        What to call the document in the error (a file name).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``where`` and the key path of the first violation.
+    """
     validator = jsonschema.Draft7Validator(_schema(schema))
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
         key_path = "/".join(str(part) for part in first.absolute_path) or "(top level)"
-        raise ConfigError(f"{path}: at {key_path}: {first.message}.")
-    return document
+        raise ConfigError(f"{where}: at {key_path}: {first.message}.")
 
 
 @dataclass(frozen=True)
