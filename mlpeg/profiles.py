@@ -126,7 +126,7 @@ def builtin_profiles() -> list[Profile]:
     return [
         Profile(
             name=name,
-            description=f"ML-PEG's {name} preset: {', '.join(keys)} weighted 1, the rest 0.",
+            description=f"ML-PEG's {name} preset: {len(keys)} categories weighted 1, others 0.",
             category_weights=dict.fromkeys(keys, 1.0),
             unlisted_category_weight=0.0,
             is_builtin=True,
