@@ -56,7 +56,7 @@ def main() -> None:
     )
     elements = list(errors["element"])
     element = ui_state.url_choice(
-        st.selectbox, "Element", elements, key=ELEMENT_KEY, help="Or click it in the table."
+        st.selectbox, "Element", elements, key=ELEMENT_KEY, help="Or click it above."
     )
     left, right = st.columns([2, 3])
     with left:
