@@ -44,8 +44,9 @@ def main() -> None:
         "front is drawn among the models timed on it.",
     )
     front = "is_pareto"
+    frame = frame.assign(device=frame["device"].fillna("unrecorded"))
     if device != ALL_DEVICES:
-        frame = frame[frame["device"].fillna("unrecorded") == device]
+        frame = frame[frame["device"] == device]
         front = "is_pareto_on_device"
     st.plotly_chart(
         insight_figures.pareto_figure(frame, front=front, score_title=scopes[scope]),
