@@ -41,12 +41,13 @@ from points
 join scales using (benchmark_key, quantity);
 
 -- grain: one row per (point of point_errors, element): an element counts for a point when
--- it is in one of the point's structures: the structures the model computed for the
--- point's system (e.g. an X23 crystal and its molecule), for each species of a reaction
--- (reaction_species), and the point's own structure_id
+-- it is in one of the point's structures: the input structures computed for the point's
+-- system (e.g. an X23 crystal and its molecule), for each species of a reaction
+-- (reaction_species), and the point's own structure_id. Input structures are content-
+-- addressed and the same for every model, so the elements are found once per system.
 create or replace view point_element_errors as
 with
-errors as (
+errors as materialized (
     select * from point_errors
 ),
 
@@ -57,33 +58,31 @@ parts as (
     select benchmark_key, reaction as system, species as part, from reaction_species
 ),
 
-from_predictions as (
-    select errors.model_key, errors.benchmark_key, errors.system, errors.quantity,
-        unnest(predictions.elements) as element,
-    from errors
-    join parts using (benchmark_key, system)
-    join benchmark_predictions as predictions
-        on predictions.model_key = errors.model_key
-        and predictions.benchmark_key = errors.benchmark_key
-        and predictions.system = parts.part
+part_structures as (
+    select distinct predictions.benchmark_key, predictions.system as part,
+        predictions.structure_id,
+    from predictions
+    semi join selected_runs using (run_id)
 ),
 
-from_structure as (
-    select errors.model_key, errors.benchmark_key, errors.system, errors.quantity,
-        unnest(structures.elements) as element,
-    from errors
-    join structures using (structure_id)
+point_structures as (
+    select parts.benchmark_key, parts.system, part_structures.structure_id,
+    from parts
+    join part_structures using (benchmark_key, part)
+    union
+    select distinct benchmark_key, system, structure_id, from errors
 ),
 
 point_elements as (
-    select * from from_predictions
-    union
-    select * from from_structure
+    select distinct point_structures.benchmark_key, point_structures.system,
+        unnest(structures.elements) as element,
+    from point_structures
+    join structures using (structure_id)
 )
 
 select errors.*, point_elements.element,
 from errors
-join point_elements using (model_key, benchmark_key, system, quantity);
+join point_elements using (benchmark_key, system);
 
 -- grain: one row per (model, element, benchmark)
 create or replace view element_benchmark_errors as
