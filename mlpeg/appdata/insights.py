@@ -136,6 +136,20 @@ where level = 'benchmark' and model_key in (?, ?)
 """
 
 DISAGREEMENTS_SQL = """
+with
+pair as materialized (
+    -- point_errors once (its scales need every model), then the two models' rows
+    select * from point_errors where model_key in (?, ?)
+),
+
+a as (
+    select * from pair where model_key = ?
+),
+
+b as (
+    select * from pair where model_key = ?
+)
+
 select
     a.benchmark_key,
     a.system,
@@ -149,9 +163,8 @@ select
     a.relative_error as relative_error_a,
     b.relative_error as relative_error_b,
     a.structure_id,
-from point_errors as a
-join point_errors as b using (benchmark_key, system, quantity)
-where a.model_key = ? and b.model_key = ?
+from a
+join b using (benchmark_key, system, quantity)
 order by relative_difference desc nulls last, a.benchmark_key, a.system
 limit ?
 """
@@ -190,5 +203,5 @@ def disagreements(
     The difference is divided by the benchmark's mean absolute error over all models (as
     the relative errors of ``point_errors`` are), so points of every benchmark compare.
     """
-    args = (model_a, model_b, limit)
+    args = (model_a, model_b, model_a, model_b, limit)
     return store.query(DISAGREEMENTS_SQL, args, params.without_scoring()).table
