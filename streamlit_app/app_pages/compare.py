@@ -65,7 +65,12 @@ def main() -> None:
         },
     )
     if intervals is None:
-        st.caption("Scores without intervals: this warehouse has no score_intervals view.")
+        why = (
+            "its score_intervals view could not be read"
+            if insights.has_intervals(store)
+            else "this warehouse has no score_intervals view"
+        )
+        st.caption(f"Scores without intervals: {why}.")
     else:
         st.caption(
             "95 % intervals from bootstrap resamples of each benchmark's points "
