@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from mlpeg.appdata.params import MetricOverride, ScoringParams
+from mlpeg.appdata.params import MetricOverride
 from mlpeg.appdata.presets import PRESETS
 from mlpeg.catalog import validate_document
 from mlpeg.errors import ConfigError, MlpegError
@@ -65,32 +65,6 @@ class Profile:
         if self.unlisted_category_weight is not None:
             return self.unlisted_category_weight
         return default
-
-    def scoring_params(self, category_defaults: dict[str, float], **kwargs: Any) -> ScoringParams:
-        """Return these weights and thresholds as the app's :class:`ScoringParams`.
-
-        Parameters
-        ----------
-        category_defaults
-            Every category's category.yml weight (to resolve unlisted categories).
-        **kwargs
-            Other fields of :class:`ScoringParams` (element filter, history).
-        """
-        categories = {
-            key: self.category_weight(key, default) for key, default in category_defaults.items()
-        }
-        return ScoringParams(
-            metric_overrides=self.metric_overrides,
-            benchmark_weights=tuple(sorted(self.benchmark_weights.items())),
-            category_weights=tuple(
-                sorted(
-                    (key, weight)
-                    for key, weight in categories.items()
-                    if weight != category_defaults[key]
-                )
-            ),
-            **kwargs,
-        )
 
     def to_document(self) -> dict[str, Any]:
         """Return the profile as the YAML document ``from_document`` reads."""
