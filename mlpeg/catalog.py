@@ -55,12 +55,21 @@ def load_yaml(path: Path, schema: str) -> dict[str, Any]:
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{path}{where}: invalid YAML ({problem}).") from exc
-    check_schema(document, schema, str(path))
+    validate_document(document, schema, where=str(path))
     return document
 
 
-def check_schema(document: Any, schema: str, where: str) -> None:
-    """Validate a parsed document against a schema of ``mlpeg/schemas``.
+def validate_document(document: Any, schema: str, *, where: str) -> None:
+    """Validate a parsed YAML document against a schema of ``mlpeg/schemas``.
+
+    Parameters
+    ----------
+    document
+        The parsed document.
+    schema
+        Name of the schema (``benchmark``, ``category``, ``models``, ``profile``).
+    where
+        What to call the document in the error (a file name).
 
     Raises
     ------

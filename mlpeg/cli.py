@@ -453,6 +453,10 @@ env_app = typer.Typer(
 )
 app.add_typer(env_app, name="env")
 
+from mlpeg.cli_profiles import profile_app  # noqa: E402  (beside the other sub-apps)
+
+app.add_typer(profile_app, name="profile")
+
 
 def _environment_named(name: str):
     """Return the environment named ``name``, or the one a model or family so named uses."""
@@ -837,12 +841,14 @@ def _show_leaderboard(
     format_: ListFormat = ListFormat.TABLE,
     *,
     baselines: bool = True,
+    profile: str | None = None,
 ) -> None:
     from mlpeg.render import MARKS_LEGEND, leaderboard_table, marked_score
     from mlpeg.warehouse.connect import reader
 
     hidden = "" if baselines else " where model_kind != 'baseline'"
     with reader(warehouse) as con:
+        _use_profile(con, profile)
         if category is None:
             result = con.sql(f"select * from leaderboard{hidden}").to_arrow_table()
             rows = con.execute(
@@ -851,7 +857,10 @@ def _show_leaderboard(
             ).fetchall()
             titles = {key: title for key, title, _ in rows}
             weights = {key: weight for key, _, weight in rows}
-            table = leaderboard_table(result, titles, "Leaderboard", weights=weights)
+            if profile is not None:
+                weights = _profile_weights(con, profile, weights)
+            title = "Leaderboard" if profile is None else f"Leaderboard (profile {profile})"
+            table = leaderboard_table(result, titles, title, weights=weights)
             emit(result.to_pylist(), format_, table=table, columns=result.column_names)
             return
         scores = con.execute(
@@ -888,6 +897,32 @@ def _show_leaderboard(
     emit([dict(zip(columns, row, strict=True)) for row in scores], format_, table=table)
 
 
+def _use_profile(con, name: str | None) -> None:
+    """Score the queries on ``con`` under a saved profile (``mlpeg_profile``), if named."""
+    if name is not None:
+        from mlpeg import profiles
+
+        profiles.use(con, name)
+
+
+def _profile_weights(con, name: str, defaults: dict[str, float]) -> dict[str, float]:
+    """Return each category's weight under profile ``name`` (for the table's headers)."""
+    from mlpeg import profiles
+
+    chosen = profiles.get(con, name)
+    return {key: chosen.category_weight(key, weight) for key, weight in defaults.items()}
+
+
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        "-p",
+        help="Score under a saved profile's weights and thresholds (mlpeg profile list).",
+    ),
+]
+
+
 @app.command("leaderboard")
 def leaderboard(
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
@@ -900,6 +935,7 @@ def leaderboard(
             help="Show or hide baseline methods (GFN-xTB), which are not MLIPs.",
         ),
     ] = True,
+    profile: ProfileOption = None,
 ) -> None:
     """Print the leaderboard (or one category's benchmark scores).
 
@@ -907,7 +943,7 @@ def leaderboard(
     band or subset; csv and json carry them as columns (``<category>__marks``, or
     ``dispersion`` and ``band`` per benchmark).
     """
-    _show_leaderboard(warehouse, category, format_, baselines=baselines)
+    _show_leaderboard(warehouse, category, format_, baselines=baselines, profile=profile)
 
 
 @app.command("runs")

@@ -33,6 +33,9 @@ create or replace macro combined_state(states) as
 --   mlpeg_category_weights    MAP(VARCHAR, DOUBLE)   category_key -> weight
 --   mlpeg_as_of               TIMESTAMPTZ   read the latest runs that ended by then
 --   mlpeg_run_ids             VARCHAR[]     read these runs instead of the latest
+--   mlpeg_profile             VARCHAR       score under this saved profile (table
+--                                           scoring_profiles); overrides and weights set
+--                                           with the variables above win over its values
 create or replace macro excluded_elements() as
     coalesce(getvariable('mlpeg_excluded_elements'), []::varchar[])::varchar[];
 

@@ -12,6 +12,7 @@ import threading
 from datetime import UTC, datetime
 
 import streamlit as st
+import ui_profiles
 import ui_state
 from ase.data import chemical_symbols
 
@@ -86,6 +87,14 @@ PAGES = [
     st.Page(
         "app_pages/elements.py", title="Elements", icon=":material/science:", url_path="elements"
     ),
+    st.Page("app_pages/speed.py", title="Speed", icon=":material/speed:", url_path="speed"),
+    st.Page(
+        "app_pages/element_errors.py",
+        title="Element errors",
+        icon=":material/grid_on:",
+        url_path="element-errors",
+    ),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare:", url_path="compare"),
     st.Page("app_pages/models.py", title="Models", icon=":material/memory:", url_path="models"),
     st.Page("app_pages/history.py", title="History", icon=":material/history:", url_path="history"),
 ]
@@ -100,6 +109,7 @@ with ui_state.timed_run(page.title):
     _warm_up(str(ui_state.warehouse_path()))
     sidebar()
     try:
+        ui_profiles.follow_url()
         page.run()
     except MlpegError as exc:
         st.error(str(exc))

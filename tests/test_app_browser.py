@@ -160,6 +160,22 @@ def test_summary_to_structure(server):
             drawn = _non_white_fraction(viewer.screenshot())
             page.screenshot(path=SHOTS / "4-structure.png")
             assert drawn > 0.002, f"the 3Dmol canvas looks empty ({drawn:.4f} non-white)"
+            _element_heat_map_click(page, server)  # in the same browser: one launch
         finally:
             browser.close()
     assert not outside, f"the app asked the internet for {outside[:3]}"
+
+
+def _element_heat_map_click(page, server: str) -> None:
+    """A click on the heat map (what AppTest cannot do) selects the element's worst points."""
+    page.goto(server + "/element-errors?element_errors_model=model-a")
+    page.get_by_role("heading", name="Errors per element").wait_for()
+    # model-a's elements by atomic number: H C N O Na S Cl (the second trace)
+    squares = page.locator(".js-plotly-plot .scatterlayer .trace").nth(1).locator("path.point")
+    squares.first.wait_for()
+    _settled(page)
+    assert squares.count() == 7
+    squares.nth(6).click(force=True)
+    page.get_by_role("heading", name="Worst points of model-a holding Cl").wait_for()
+    _settled(page)
+    page.screenshot(path=SHOTS / "5-element-errors.png")

@@ -121,6 +121,10 @@ QUERIES = {
     "where benchmark_key = 'GMTKN55' and model_key = 'model-a'",
     "ice13_points": "select system, pred, ref, quantity from dmc_ice13.points",
     "ice13_metrics": "select metric_key, value from dmc_ice13.metrics",
+    # a reaction's elements are those of its species (errors per element)
+    "s22_elements": "select system, list(distinct element order by element), "
+    "count(distinct relative_error) from point_element_errors where benchmark_key = 'S22' "
+    "group by system",
 }
 
 
@@ -184,6 +188,9 @@ def test_s22_points_and_maes_by_hand(hand_made):
     assert metrics["dispersion MAE"] is None  # its only point failed
     score = dict(hand_made["s22_score"])["MAE"]
     assert score == pytest.approx((mae - 20.0) / (0.5 - 20.0))
+    # the failed Methane_dimer has no error; each ok point one relative error
+    elements = {system: (found, n) for system, found, n in hand_made["s22_elements"]}
+    assert elements == {"Ammonia_dimer": (["H", "N"], 1), "Water_dimer": (["H", "O"], 1)}
 
 
 def test_gmtkn55_wtmad2_by_hand(hand_made):

@@ -26,7 +26,7 @@ import pyarrow as pa
 import yaml
 
 from mlpeg.bundle import FORMAT, LANDING_FOLDER, MANIFEST, MODEL_FILE, PARTS_FOLDER, VERSION
-from mlpeg.catalog import check_schema
+from mlpeg.catalog import validate_document
 from mlpeg.errors import ConfigError, MlpegError, PartRejected
 from mlpeg.paths import landing_dir
 from mlpeg.warehouse.validate import (
@@ -103,7 +103,7 @@ def _check_manifest(path: Path, data: bytes) -> dict[str, Any]:
     except ValueError as exc:
         raise _reject(path, f"its {MANIFEST} is not JSON ({exc}).") from exc
     try:
-        check_schema(manifest, "bundle", MANIFEST)
+        validate_document(manifest, "bundle", where=MANIFEST)
     except ConfigError as exc:
         raise _reject(path, f"{exc}") from exc
     if manifest["format"] != FORMAT or manifest["version"] != VERSION:
@@ -131,7 +131,7 @@ def _check_files(path: Path, manifest: dict[str, Any], files: dict[str, Path]) -
 def _check_entry(path: Path, manifest: dict[str, Any], model_file: Path) -> dict[str, Any]:
     try:
         document = yaml.safe_load(model_file.read_text())
-        check_schema(document, "models", MODEL_FILE)
+        validate_document(document, "models", where=MODEL_FILE)
     except (yaml.YAMLError, ConfigError) as exc:
         raise _reject(path, f"its {MODEL_FILE} is not a valid registry entry ({exc}).") from exc
     if not isinstance(document, dict) or list(document) != [manifest["model"]]:

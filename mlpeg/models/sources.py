@@ -27,7 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from mlpeg.catalog import check_schema, load_yaml
+from mlpeg.catalog import load_yaml, validate_document
 from mlpeg.errors import ConfigError
 from mlpeg.paths import extra_registry_files, registry_path, user_registry_path
 
@@ -108,7 +108,7 @@ def _entry_point_source(entry_point: metadata.EntryPoint) -> RegistrySource:
             "returns an ASE calculator) or a mapping with the keys of a models.yml entry."
         )
     document = {entry_point.name: entry}
-    check_schema(document, "models", label)
+    validate_document(document, "models", where=label)
     module = sys.modules.get(entry_point.module)
     folder = Path(module.__file__).parent if getattr(module, "__file__", None) else Path.cwd()
     return RegistrySource(label, folder, document)  # a relative checkpoint: beside the module

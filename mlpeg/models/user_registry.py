@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from mlpeg.catalog import check_schema
+from mlpeg.catalog import validate_document
 from mlpeg.errors import ConfigError
 from mlpeg.models import registry
 from mlpeg.models.checkpoints import file_sha256, is_url
@@ -121,7 +121,7 @@ def add_model(name: str, entry: dict[str, Any], target: Path) -> registry.ModelS
             "another name or edit it there."
         )
     label = f"{target}: model '{name}'"
-    check_schema({name: entry}, "models", str(target))
+    validate_document({name: entry}, "models", where=str(target))
     source = registry.RegistrySource(str(target), target.parent, {name: entry})
     spec = registry.merge_sources((source,))[name]  # family, elements, checkpoint checks
     text = yaml.safe_dump({name: entry}, sort_keys=False, default_flow_style=None)

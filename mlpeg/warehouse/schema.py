@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from mlpeg import catalog
+from mlpeg import catalog, profiles
+from mlpeg.appdata import presets
 from mlpeg.errors import ConfigError
 from mlpeg.models import registry
 from mlpeg.models import sources as model_sources
@@ -246,6 +247,8 @@ def source_fingerprint() -> str:
     """
     digest = hashlib.sha256(Path(__file__).read_bytes())
     digest.update(Path(sqlgraph.__file__).read_bytes())
+    digest.update(Path(profiles.__file__).read_bytes())  # the built-in profiles
+    digest.update(Path(presets.__file__).read_bytes())
     files = sqlgraph.sources()
     files += [bench.folder / "benchmark.yml" for bench in catalog.benchmarks().values()]
     files += sorted(benchmarks_dir().glob("*/category.yml"))
@@ -285,6 +288,7 @@ def install(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> None:
     try:
         _migrate(con)
         _sync_catalog(con)
+        profiles.sync_builtin(con)
         _install_views(con)
         cache.refresh(con)  # any view may have changed: recompute every run's rows
         con.execute("create table if not exists install_state (fingerprint varchar)")

@@ -1,14 +1,66 @@
 -- Scoring, once, for every benchmark: metric -> benchmark -> category -> overall.
 -- Reads the generated unions `all_points` and `all_metrics` (one per benchmark schema).
 
--- grain: one row per (benchmark, metric) of user overrides set with SET VARIABLE
+-- grain: at most one row: the saved profile named by `mlpeg_profile` (none when unset).
+-- Every column passes through a check, so scoring under an unknown name is an error,
+-- never a silent fall-back to the defaults.
+create or replace view active_profile as
+with wanted as (
+    select getvariable('mlpeg_profile')::varchar as profile_name
+)
+select
+    wanted.profile_name,
+    case
+        when profiles.profile_name is null then error(
+            'Unknown scoring profile ''' || wanted.profile_name
+            || ''' (mlpeg profile list shows the saved ones).'
+        )
+        else profiles.category_weights
+    end as category_weights,
+    case
+        when profiles.profile_name is null
+            then error('Unknown scoring profile ''' || wanted.profile_name || '''.')
+        else profiles.unlisted_category_weight
+    end as unlisted_category_weight,
+    case
+        when profiles.profile_name is null
+            then error('Unknown scoring profile ''' || wanted.profile_name || '''.')
+        else profiles.benchmark_weights
+    end as benchmark_weights,
+    case
+        when profiles.profile_name is null
+            then error('Unknown scoring profile ''' || wanted.profile_name || '''.')
+        else profiles.metric_overrides
+    end as metric_overrides,
+from wanted
+left join scoring_profiles as profiles using (profile_name)
+where wanted.profile_name is not null;
+
+-- grain: one row per (benchmark, metric) with an override: those set with SET VARIABLE
+-- (mlpeg_metric_overrides) win, field by field, over those of the active profile
 create or replace view metric_overrides as
-select unnest(
-    coalesce(getvariable('mlpeg_metric_overrides'), [])::struct(
-        benchmark_key varchar, metric_key varchar, good double, bad double, weight double
-    )[],
-    recursive := true
-);
+with
+from_variable as (
+    select unnest(
+        coalesce(getvariable('mlpeg_metric_overrides'), [])::struct(
+            benchmark_key varchar, metric_key varchar, good double, bad double, weight double
+        )[],
+        recursive := true
+    )
+),
+
+from_profile as (
+    select unnest(coalesce(metric_overrides, []), recursive := true) from active_profile
+)
+
+select
+    benchmark_key,
+    metric_key,
+    coalesce(from_variable.good, from_profile.good) as good,
+    coalesce(from_variable.bad, from_profile.bad) as bad,
+    coalesce(from_variable.weight, from_profile.weight) as weight,
+from from_variable
+full join from_profile using (benchmark_key, metric_key);
 
 -- grain: one row per (benchmark, metric), thresholds and weights after overrides
 create or replace view scoring_definitions as
@@ -107,9 +159,11 @@ create or replace view benchmark_scores as
 with weights as (
     select
         benchmark_key,
+        -- SET VARIABLE first, then the active profile, then category.yml
         coalesce(
             map_extract_value(getvariable('mlpeg_benchmark_weights')::map(varchar, double),
                 benchmark_key),
+            map_extract_value((select benchmark_weights from active_profile), benchmark_key),
             weight
         ) as benchmark_weight,
     from benchmarks
@@ -132,9 +186,13 @@ create or replace view category_scores as
 with weights as (
     select
         category_key,
+        -- SET VARIABLE first, then the active profile (a listed category, else its weight
+        -- for unlisted ones), then category.yml
         coalesce(
             map_extract_value(getvariable('mlpeg_category_weights')::map(varchar, double),
                 category_key),
+            map_extract_value((select category_weights from active_profile), category_key),
+            (select unlisted_category_weight from active_profile),
             weight
         ) as category_weight,
     from categories

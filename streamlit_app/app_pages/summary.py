@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import streamlit as st
+import ui_profiles
 import ui_state
 import ui_style
 
 from mlpeg.appdata import queries
-from mlpeg.appdata.presets import PRESETS, preset_weights
-
-DEFAULT_PRESET = "Category defaults"
-
-
-def _apply_preset() -> None:
-    name = st.session_state.get("weight_preset")
-    defaults = ui_state.default_category_weights()
-    weights = defaults if name in (None, DEFAULT_PRESET) else preset_weights(name, list(defaults))
-    for key, weight in weights.items():
-        st.session_state[ui_state.CATEGORY_WEIGHT_PREFIX + key] = float(weight)
 
 
 def weight_controls(categories: list[dict]) -> None:
-    """Preset pills and one weight slider per category (they rescore in SQL)."""
-    st.pills(
-        "Weight preset",
-        [DEFAULT_PRESET, *PRESETS],
-        key="weight_preset",
-        on_change=_apply_preset,
-        persist_state="session",
-        help="ML-PEG's presets weight the categories they cover 1 and the others 0.",
-    )
+    """Scoring profile pills and one weight slider per category (they rescore in SQL)."""
+    ui_profiles.selector()
     ui_state.weight_sliders(
         "Category weights",
         categories,
