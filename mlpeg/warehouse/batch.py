@@ -1,20 +1,25 @@
 """Write predictions parts in batches: one transaction per batch of whole parts.
 
-DuckDB stores a table in row groups of 122,880 rows. A transaction that inserts fewer rows
+DuckDB stores a table in row groups of 122,880 rows. A transaction that appends fewer rows
 logs them to the write-ahead log and copies them into the file again at the next
-checkpoint, rewriting the last, partly filled row group each time; one that inserts more
-writes full row groups straight into the file. Parts are typically 10³–10⁵ rows, so
-committing each on its own costs about twice the work of committing them together.
+checkpoint, rewriting the last, partly filled row group each time; one that appends more
+writes full row groups straight into the file ("optimistic writes"). Parts are typically
+10³–10⁵ rows, so committing each on its own costs about twice the work.
 
-A batch therefore gathers validated parts until it holds :func:`batch_rows` rows (or
-:data:`BATCH_BYTES` of Arrow data, which bounds memory) and writes them in one transaction:
-the new structures, the predictions, the runs, one ``parts`` row per part, and the stored
-points and metrics of every run in the batch (``cache.refresh``, once per benchmark and
-batch). Each part is still all-in or all-out: a crash or kill loses the whole batch and
-nothing before it, and ``parts`` (which makes ingest resumable) commits with the rows.
-Everything a part can be rejected for is checked before the transaction starts; a DuckDB
-error inside one rolls the batch back and its parts are written again one at a time, so
-the good ones load and the bad one is rejected alone.
+A batch is therefore one transaction that stays open while parts are appended to it one
+after the other (only one part is in memory at a time), and commits once it holds
+:func:`batch_rows` rows, at the end of the ingest, or before a references or reactions
+part. It holds, for each part, its new structures, its predictions, its run and its
+``parts`` row, and at commit the stored points and metrics of every run in it
+(``cache.refresh``: once per benchmark and batch, not once per part). Each part is still
+all-in or all-out: a crash or kill -9 loses the open batch and nothing before it, and
+``parts`` (which makes ingest resumable) commits with the rows it describes.
+
+Everything a part can be rejected for is checked before its first row is appended: its
+values (in Arrow, before it reaches the writer), a clash with stored rows of its run, and
+its new structures. A DuckDB error after that rolls the whole batch back; the caller then
+writes the batch's parts again, each in a transaction of its own, so that only the part at
+fault is rejected.
 """
 
 from __future__ import annotations
@@ -33,10 +38,8 @@ from mlpeg.warehouse import cache
 from mlpeg.warehouse.stages import Stages
 from mlpeg.warehouse.validate import read_structures, validate_structures
 
-#: A batch is written once it holds this many rows (two DuckDB row groups).
-BATCH_ROWS = 245_760
-#: ... or this many bytes of Arrow data, whichever comes first.
-BATCH_BYTES = 256 << 20
+#: A batch commits once it holds this many rows (four DuckDB row groups).
+BATCH_ROWS = 491_520
 
 
 def batch_rows() -> int:
@@ -57,10 +60,10 @@ def batch_rows() -> int:
 
 @dataclass
 class PendingPart:
-    """A validated predictions part waiting in a batch.
+    """A validated predictions part on its way into a batch.
 
     ``table`` holds of each structure only its id and atomic numbers; the whole structures
-    that the warehouse lacks are read when the batch is written.
+    that the warehouse lacks are read by :func:`append`.
     """
 
     position: int
@@ -75,128 +78,110 @@ class PendingPart:
         return self.table.column("run_id")[0].as_py()
 
 
+@dataclass(frozen=True)
+class Appended:
+    """What a batch keeps of a part after appending it (not its rows)."""
+
+    position: int
+    path: Path
+    digest: str
+    run_id: str
+    rows: int
+
+
 @dataclass
 class Batch:
-    """Parts gathered for one transaction, at most one part per run."""
+    """The open batch transaction: the parts appended to it so far."""
 
-    parts: list[PendingPart] = field(default_factory=list)
+    parts: list[Appended] = field(default_factory=list)
     rows: int = 0
-    nbytes: int = 0
 
-    def add(self, part: PendingPart) -> None:
-        """Add a part."""
+    @property
+    def is_open(self) -> bool:
+        """Whether a transaction is open (a part was appended since the last commit)."""
+        return bool(self.parts)
+
+    def add(self, part: Appended) -> None:
+        """Record an appended part."""
         self.parts.append(part)
-        self.rows += part.table.num_rows
-        self.nbytes += part.table.nbytes
+        self.rows += part.rows
 
     def clear(self) -> None:
-        """Empty the batch (after writing it)."""
+        """Forget the parts (after commit or rollback)."""
         self.parts.clear()
-        self.rows = self.nbytes = 0
-
-    def holds_run(self, run_id: str) -> bool:
-        """Whether a part of this run is already in the batch."""
-        return any(part.run_id == run_id for part in self.parts)
+        self.rows = 0
 
     def holds_digest(self, digest: str) -> bool:
         """Whether the same bytes are already in the batch."""
         return any(part.digest == digest for part in self.parts)
 
-    def is_full(self, max_rows: int) -> bool:
-        """Whether it is time to write the batch."""
-        return self.rows >= max_rows or self.nbytes >= BATCH_BYTES
+
+def _structure_ids(table: pa.Table) -> pa.ChunkedArray:
+    return pc.struct_field(table.column("structure"), "structure_id")
 
 
-def _structure_ids(part: PendingPart) -> pa.ChunkedArray:
-    return pc.struct_field(part.table.column("structure"), "structure_id")
+def new_structures(con: duckdb.DuckDBPyConnection, part: PendingPart) -> pa.Array:
+    """Read and validate the structures of a part that the warehouse does not hold yet.
 
+    One query finds the ids not stored (earlier parts of the open batch included); only
+    their rows are read from the file. In ``mlpeg calc`` output and the bench, the first
+    model's part brings the structures and every later part points at them.
 
-def new_structures(
-    con: duckdb.DuckDBPyConnection, parts: list[PendingPart]
-) -> tuple[pa.Array, dict[int, str]]:
-    """Read and validate the structures of a batch that the warehouse does not hold.
-
-    The ids not yet stored are found in one query; each is read from the first part that
-    holds it (in the bench and in ``mlpeg calc`` output, the first model's part; the
-    others point at the same ids and are not read again).
-
-    Returns
-    -------
-    tuple
-        The new structures (:data:`~mlpeg.structures.STRUCTURE_TYPE`, possibly with
-        repeats), and the messages of parts rejected for a bad structure, by position.
+    Raises
+    ------
+    PartRejected
+        If one of them is malformed (naming file, row and field).
     """
-    rejected: dict[int, str] = {}
-    ids = pa.table(
-        {"structure_id": pa.chunked_array([c for p in parts for c in _structure_ids(p).chunks])}
-    )
-    con.register("batch_structure_ids", ids)
+    ids = _structure_ids(part.table)
+    con.register("part_structure_ids", pa.table({"structure_id": ids}))
     try:
         missing = con.sql(
-            "select distinct structure_id from batch_structure_ids "
+            "select distinct structure_id from part_structure_ids "
             "anti join structures using (structure_id)"
         ).to_arrow_table()
     finally:
-        con.unregister("batch_structure_ids")
-    needed = missing.column("structure_id").combine_chunks()
-    found: list[pa.Array] = []
-    for part in parts:
-        if len(needed) == 0:
-            break
-        part_ids = _structure_ids(part)
-        mask = pc.is_in(part_ids, value_set=needed)
-        if not pc.any(mask).as_py():
-            continue
-        rows = pc.indices_nonzero(mask.combine_chunks())
-        try:
-            structures = read_structures(part.path, rows)
-            validate_structures(part.path, structures, rows)
-        except PartRejected as exc:
-            rejected[part.position] = str(exc)
-            continue  # another part may hold a good copy of these ids
-        found.append(structures)
-        needed = pc.filter(needed, pc.invert(pc.is_in(needed, value_set=part_ids.take(rows))))
-    if found:
-        return pa.concat_arrays(found), rejected
-    return pa.array([], type=STRUCTURE_TYPE), rejected
+        con.unregister("part_structure_ids")
+    if missing.num_rows == 0:
+        return pa.array([], type=STRUCTURE_TYPE)
+    mask = pc.is_in(ids, value_set=missing.column("structure_id").combine_chunks())
+    rows = pc.indices_nonzero(mask.combine_chunks())
+    structures = read_structures(part.path, rows)
+    validate_structures(part.path, structures, rows)
+    return structures
 
 
-def clashes(con: duckdb.DuckDBPyConnection, parts: list[PendingPart]) -> dict[int, str]:
-    """Parts of runs already stored that repeat a stored (system, role) of their run.
+def clash(con: duckdb.DuckDBPyConnection, part: PendingPart) -> str | None:
+    """Return why a part repeats a stored (system, role) of its run, or ``None``.
 
-    A batch holds at most one part per run, so only stored rows can clash; runs new to
-    the warehouse (the usual case) cost one lookup in ``runs``.
+    Runs new to the warehouse (the usual case) cost one lookup in ``runs``; a resumed
+    run's part is compared with the rows stored for that run (open batch included).
     """
-    by_run = {part.run_id: part for part in parts}
-    stored = con.execute(
-        "select run_id from runs where list_contains(?::varchar[], run_id)", [list(by_run)]
-    ).fetchall()
-    messages = {}
-    for (run_id,) in stored:
-        part = by_run[run_id]
-        con.register("resumed_part", part.table.select(["system", "role"]))
-        try:
-            clash = con.execute(
-                "select system, role from predictions join resumed_part using (system, role) "
-                "where run_id = ? limit 1",
-                [run_id],
-            ).fetchall()
-        finally:
-            con.unregister("resumed_part")
-        if clash:
-            messages[part.position] = (
-                f"{part.path.name}: run {run_id} already holds (system, role) = {clash[0]}; "
-                "a resumed run must not repeat a structure."
-            )
-    return messages
+    run_id = part.run_id
+    if not con.execute("select run_id from runs where run_id = ?", [run_id]).fetchall():
+        return None
+    con.register("resumed_part", part.table.select(["system", "role"]))
+    try:
+        found = con.execute(
+            "select system, role from predictions join resumed_part using (system, role) "
+            "where run_id = ? limit 1",
+            [run_id],
+        ).fetchall()
+    finally:
+        con.unregister("resumed_part")
+    if not found:
+        return None
+    return (
+        f"{part.path.name}: run {run_id} already holds (system, role) = {found[0]}; "
+        "a resumed run must not repeat a structure."
+    )
 
 
 _INSERT_STRUCTURES = """
 insert into structures
 with candidates as (
-    select s from batch_new_structures
+    select s from part_new_structures
     union all
-    select unnest(frames) as s from batch
+    select unnest(frames) as s from part
 ),
 new_ids as (
     select s.structure_id from candidates
@@ -227,7 +212,7 @@ select
     structure.structure_id,
     list_transform(frames, lambda f: f.structure_id),
     energy, forces, stress, properties, state, error, wall_time_s, computed_at,
-from batch
+from part
 """
 
 _UPSERT_RUN = """
@@ -279,42 +264,57 @@ def _upsert_run(con: duckdb.DuckDBPyConnection, part: PendingPart) -> None:
     )
 
 
-def write(
-    con: duckdb.DuckDBPyConnection,
-    parts: list[PendingPart],
-    structures: pa.Array,
-    stages: Stages,
-) -> None:
-    """Insert a batch inside the caller's transaction (see the module docstring)."""
-    batch = pa.concat_tables([part.table.replace_schema_metadata(None) for part in parts])
-    con.register("batch", batch)
-    con.register("batch_new_structures", pa.table({"s": structures}))
+def append(con: duckdb.DuckDBPyConnection, part: PendingPart, stages: Stages) -> Appended:
+    """Append a validated part to the open batch transaction.
+
+    Raises
+    ------
+    PartRejected
+        Before anything of the part is written: it clashes with stored rows of its run
+        or holds a malformed new structure.
+    """
+    with stages.time("check clashes"):
+        message = clash(con, part)
+    if message:
+        raise PartRejected(message)
+    with stages.time("read new structures"):
+        structures = new_structures(con, part)
+    con.register("part", part.table)
+    con.register("part_new_structures", pa.table({"s": structures}))
     try:
         with stages.time("insert structures"):
             con.execute(_INSERT_STRUCTURES)
         with stages.time("insert predictions"):
             con.execute(_INSERT_PREDICTIONS)
         with stages.time("runs and parts rows"):
-            for part in parts:
-                _upsert_run(con, part)
-            records = pa.table(
-                {
-                    "part_sha256": [part.digest for part in parts],
-                    "file_name": [part.path.name for part in parts],
-                    "size_bytes": [part.path.stat().st_size for part in parts],
-                    "run_id": [part.run_id for part in parts],
-                    "n_rows": [part.table.num_rows for part in parts],
-                }
-            )
-            con.register("batch_parts", records)
+            _upsert_run(con, part)
             con.execute(
                 "insert into parts (part_sha256, file_name, size_bytes, kind, run_id, n_rows) "
-                "select part_sha256, file_name, size_bytes, 'predictions', run_id, n_rows "
-                "from batch_parts"
+                "values (?, ?, ?, 'predictions', ?, ?)",
+                [
+                    part.digest,
+                    part.path.name,
+                    part.path.stat().st_size,
+                    part.run_id,
+                    part.table.num_rows,
+                ],
             )
-        # the stored points and metrics these rows feed, in the same transaction
-        with stages.time("stored points and metrics"):
-            cache.refresh(con, run_ids=[part.run_id for part in parts])
     finally:
-        for name in ("batch", "batch_new_structures", "batch_parts"):
-            con.unregister(name)
+        con.unregister("part")
+        con.unregister("part_new_structures")
+    return Appended(part.position, part.path, part.digest, part.run_id, part.table.num_rows)
+
+
+def commit(con: duckdb.DuckDBPyConnection, batch: Batch, stages: Stages) -> None:
+    """Compute the batch's stored points and metrics, then commit it.
+
+    Raises
+    ------
+    duckdb.Error, MlpegError
+        When a benchmark's views fail on the new rows; the caller rolls back.
+    """
+    # the stored points and metrics these rows feed, in the same transaction
+    with stages.time("stored points and metrics"):
+        cache.refresh(con, run_ids=sorted({part.run_id for part in batch.parts}))
+    with stages.time("commit"):
+        con.execute("commit")

@@ -11,7 +11,7 @@ says why and what that keeps), references and reactions parts one per transactio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -246,54 +246,102 @@ def _load_shared(con: duckdb.DuckDBPyConnection, prepared: _Prepared, known: _Kn
     return PartResult(path, Outcome.LOADED, rows=table.num_rows)
 
 
-def _write_batch(
-    con: duckdb.DuckDBPyConnection, parts: list[batch.PendingPart], known: _Known, stages: Stages
-) -> dict[int, PartResult]:
-    """Write a batch of predictions parts in one transaction; return each part's outcome.
-
-    Parts that clash with stored rows or hold a bad new structure are rejected before the
-    transaction; a DuckDB error inside it rolls the batch back and writes the parts again
-    one at a time, so that only the part that causes it is rejected.
-    """
-    results: dict[int, PartResult] = {}
-    with stages.time("check clashes"):
-        for position, message in batch.clashes(con, parts).items():
-            results[position] = PartResult(
-                _path_at(parts, position), Outcome.REJECTED, message=message
-            )
-    parts = [part for part in parts if part.position not in results]
-    with stages.time("read new structures"):
-        structures, bad = batch.new_structures(con, parts)
-    for position, message in bad.items():
-        results[position] = PartResult(_path_at(parts, position), Outcome.REJECTED, message=message)
-    parts = [part for part in parts if part.position not in results]
-    if not parts:
-        return results
-    con.execute("begin transaction")
-    try:
-        batch.write(con, parts, structures, stages)
-    except (PartRejected, duckdb.Error, MlpegError) as exc:
-        con.execute("rollback")
-        if len(parts) == 1:
-            results[parts[0].position] = _rejected(parts[0].path, exc)
-            return results
-        for part in parts:  # find the part at fault: each alone
-            results.update(_write_batch(con, [part], known, stages))
-        return results
-    except BaseException:
-        con.execute("rollback")
-        raise
-    with stages.time("commit"):
-        con.execute("commit")
-    for part in parts:
-        known.part_digests.add(part.digest)
-        results[part.position] = PartResult(part.path, Outcome.LOADED, rows=part.table.num_rows)
-    return results
+def _pending(prepared: _Prepared, position: int) -> batch.PendingPart:
+    run = prepared.metadata.get("run") or {}
+    return batch.PendingPart(position, prepared.path, prepared.digest, prepared.table, run)
 
 
-def _path_at(parts: list[batch.PendingPart], position: int) -> Path:
-    """Return the path of the part at ``position``."""
-    return next(part.path for part in parts if part.position == position)
+class _Writer:
+    """The open batch of one ingest call, and the outcome of each part it settles."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, known: _Known, stages: Stages, max_rows: int
+    ) -> None:
+        self.con, self.known, self.stages, self.max_rows = con, known, stages, max_rows
+        self.batch = batch.Batch()
+
+    def place(self, prepared: _Prepared, position: int) -> dict[int, PartResult]:
+        """Take the next part; return the outcomes this settles (by position)."""
+        if prepared.result is not None:
+            return {position: prepared.result}
+        path, known = prepared.path, self.known
+        # the same bytes twice in one call
+        if self.batch.holds_digest(prepared.digest) or prepared.digest in known.part_digests:
+            return {position: PartResult(path, Outcome.SKIPPED, message="already ingested")}
+        if prepared.kind != PartKind.PREDICTIONS:
+            settled = self.commit()  # keep the load order: predictions before it go first
+            with self.stages.time("references and reactions"):
+                settled[position] = _load_shared(self.con, prepared, known)
+            return settled
+        return self.append(_pending(prepared, position))
+
+    def append(self, part: batch.PendingPart) -> dict[int, PartResult]:
+        """Append a predictions part to the batch; commit the batch when it is full."""
+        con = self.con
+        if not self.batch.is_open:
+            con.execute("begin transaction")
+        try:
+            appended = batch.append(con, part, self.stages)
+        except PartRejected as exc:  # nothing of the part was written: the batch goes on
+            if not self.batch.is_open:
+                con.execute("rollback")
+            return {part.position: _rejected(part.path, exc)}
+        except (duckdb.Error, MlpegError) as exc:
+            con.execute("rollback")
+            settled = self._again(self._drop())
+            settled[part.position] = _rejected(part.path, exc)
+            return settled
+        except BaseException:
+            con.execute("rollback")
+            self._drop()
+            raise
+        self.batch.add(appended)
+        return self.commit() if self.batch.rows >= self.max_rows else {}
+
+    def commit(self) -> dict[int, PartResult]:
+        """Commit the open batch (if any); return the outcome of each of its parts."""
+        if not self.batch.is_open:
+            return {}
+        try:
+            batch.commit(self.con, self.batch, self.stages)
+        except (duckdb.Error, MlpegError) as exc:
+            self.con.execute("rollback")
+            parts = self._drop()
+            if len(parts) == 1:
+                return {parts[0].position: _rejected(parts[0].path, exc)}
+            return self._again(parts)
+        except BaseException:
+            self.con.execute("rollback")
+            self._drop()
+            raise
+        parts = self._drop()
+        self.known.part_digests.update(part.digest for part in parts)
+        return {
+            part.position: PartResult(part.path, Outcome.LOADED, rows=part.rows) for part in parts
+        }
+
+    def rollback(self) -> None:
+        """Give up the open batch (the caller stopped early)."""
+        if self.batch.is_open:
+            self.con.execute("rollback")
+            self._drop()
+
+    def _drop(self) -> list[batch.Appended]:
+        parts = list(self.batch.parts)
+        self.batch.clear()
+        return parts
+
+    def _again(self, parts: list[batch.Appended]) -> dict[int, PartResult]:
+        """Write the parts of a rolled-back batch again, each in a transaction of its own."""
+        settled: dict[int, PartResult] = {}
+        for part in parts:
+            prepared = _prepare(part.path, self.known, self.stages)
+            if prepared.result is not None:
+                settled[part.position] = prepared.result
+                continue
+            settled |= self.append(_pending(prepared, part.position))
+            settled |= self.commit()
+        return settled
 
 
 def ingest_part(con: duckdb.DuckDBPyConnection, path: Path) -> PartResult:
@@ -320,10 +368,12 @@ def ingest_parts(
 ) -> Iterator[PartResult]:
     """Ingest parts, yielding each outcome in the order of ``paths`` (for progress bars).
 
-    Predictions parts are written in batches of whole parts (:mod:`mlpeg.warehouse.batch`),
-    references and reactions parts each in a transaction of its own. The next part is read
-    and validated in a background thread while the current batch is written (pyarrow and
-    DuckDB both release the GIL).
+    Predictions parts are appended to a batch transaction that commits every
+    :func:`~mlpeg.warehouse.batch.batch_rows` rows (:mod:`mlpeg.warehouse.batch`);
+    references and reactions parts each load in a transaction of their own. A loaded
+    part is yielded once its batch has committed. The next part is read and validated in
+    a background thread while the current one is written (pyarrow and DuckDB release the
+    GIL).
 
     Parameters
     ----------
@@ -337,58 +387,24 @@ def ingest_parts(
     stages = stages if stages is not None else Stages()
     known = _Known.read(con)
     paths = list(paths)
-    max_rows = batch.batch_rows()
-    outcomes: list[PartResult | None] = [None] * len(paths)
-    pending = batch.Batch()
+    writer = _Writer(con, known, stages, batch.batch_rows())
+    outcomes: dict[int, PartResult] = {}
     emitted = 0
-
-    def flush() -> None:
-        if pending.parts:
-            for position, result in _write_batch(con, pending.parts, known, stages).items():
-                outcomes[position] = result
-        pending.clear()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ahead = pool.submit(_prepare, paths[0], known, stages) if paths else None
-        for position in range(len(paths)):
-            prepared = ahead.result()
-            if position + 1 < len(paths):
-                ahead = pool.submit(_prepare, paths[position + 1], known, stages)
-            outcomes[position] = _place(con, prepared, position, pending, known, stages, flush)
-            if pending.is_full(max_rows) or position + 1 == len(paths):
-                flush()
-            while emitted < len(paths) and outcomes[emitted] is not None:
-                yield outcomes[emitted]
-                emitted += 1
-
-
-def _place(
-    con: duckdb.DuckDBPyConnection,
-    prepared: _Prepared,
-    position: int,
-    pending: batch.Batch,
-    known: _Known,
-    stages: Stages,
-    flush: Callable[[], None],
-) -> PartResult | None:
-    """Put a prepared part in the batch (``None``), or return its outcome now."""
-    if prepared.result is not None:
-        return prepared.result
-    path = prepared.path
-    # the same bytes twice in one call
-    if pending.holds_digest(prepared.digest) or prepared.digest in known.part_digests:
-        return PartResult(path, Outcome.SKIPPED, message="already ingested")
-    if prepared.kind != PartKind.PREDICTIONS:
-        flush()  # keep the load order: predictions before this part are written first
-        with stages.time("references and reactions"):
-            return _load_shared(con, prepared, known)
-    part = batch.PendingPart(
-        position, path, prepared.digest, prepared.table, prepared.metadata.get("run") or {}
-    )
-    if pending.holds_run(part.run_id):
-        flush()  # a resumed run's parts go in separate batches (see batch.clashes)
-    pending.add(part)
-    return None
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            ahead = pool.submit(_prepare, paths[0], known, stages) if paths else None
+            for position in range(len(paths)):
+                prepared = ahead.result()
+                if position + 1 < len(paths):
+                    ahead = pool.submit(_prepare, paths[position + 1], known, stages)
+                outcomes |= writer.place(prepared, position)
+                if position + 1 == len(paths):
+                    outcomes |= writer.commit()
+                while emitted in outcomes:
+                    yield outcomes.pop(emitted)
+                    emitted += 1
+    finally:
+        writer.rollback()
 
 
 def ingest(con: duckdb.DuckDBPyConnection, paths: Iterable[Path]) -> IngestReport:
