@@ -172,6 +172,7 @@ def phase_ingest(folder: Path, warehouse: Path) -> dict:
         "rows": stored,
         "seconds": published - start,
         "stages": stages,
+        "stage_cpu": report.stages.cpu_seconds,
         "mib": warehouse.stat().st_size / 2**20,
     }
 
@@ -263,9 +264,10 @@ def main() -> None:
         )
     install = results["install"]
     print(f"install (once per warehouse, not in the ingest): {install['seconds']:.2f} s")
-    print("ingest stages (s; read/validate/hash run in a read-ahead thread):")
+    print("ingest stages, wall s (thread CPU s); hash, read, validate run in a read-ahead thread:")
     for stage, seconds in sorted(loaded["stages"].items(), key=lambda item: -item[1]):
-        print(f"  {stage:28s} {seconds:7.2f}")
+        cpu = loaded["stage_cpu"].get(stage)
+        print(f"  {stage:28s} {seconds:7.2f}" + (f"  ({cpu:5.2f})" if cpu is not None else ""))
     print(f"stored: mlpeg {loaded['mib']:.0f} MiB, plain DuckDB {plain['mib']:.0f} MiB")
     for base, result in (("read", read), ("duckdb", plain)):
         print(

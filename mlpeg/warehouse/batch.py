@@ -25,6 +25,8 @@ fault is rejected.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,8 +40,14 @@ from mlpeg.warehouse import cache
 from mlpeg.warehouse.stages import Stages
 from mlpeg.warehouse.validate import read_structures, validate_structures
 
-#: A batch commits once it holds this many rows (four DuckDB row groups).
+#: A batch commits once it holds this many rows (four DuckDB row groups) ...
 BATCH_ROWS = 491_520
+#: ... or this many bytes of Arrow data: DuckDB keeps the Arrow buffers it scanned until
+#: the transaction ends, so this bounds an ingest's memory whatever the number of parts.
+BATCH_BYTES = 192 << 20
+#: DuckDB settings while ingesting: flush each full row group at once instead of buffering
+#: five, and keep at most this much of the written file cached (it spills beyond that).
+INGEST_SETTINGS = {"write_buffer_row_group_count": "1", "memory_limit": "384MiB"}
 
 
 def batch_rows() -> int:
@@ -87,6 +95,7 @@ class Appended:
     digest: str
     run_id: str
     rows: int
+    nbytes: int
 
 
 @dataclass
@@ -95,6 +104,7 @@ class Batch:
 
     parts: list[Appended] = field(default_factory=list)
     rows: int = 0
+    nbytes: int = 0
 
     @property
     def is_open(self) -> bool:
@@ -105,15 +115,36 @@ class Batch:
         """Record an appended part."""
         self.parts.append(part)
         self.rows += part.rows
+        self.nbytes += part.nbytes
 
     def clear(self) -> None:
         """Forget the parts (after commit or rollback)."""
         self.parts.clear()
-        self.rows = 0
+        self.rows = self.nbytes = 0
+
+    def is_full(self, max_rows: int) -> bool:
+        """Whether it is time to commit."""
+        return self.rows >= max_rows or self.nbytes >= BATCH_BYTES
 
     def holds_digest(self, digest: str) -> bool:
         """Whether the same bytes are already in the batch."""
         return any(part.digest == digest for part in self.parts)
+
+
+@contextmanager
+def ingest_settings(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Apply :data:`INGEST_SETTINGS` for the block, then restore the previous values."""
+    saved = {
+        name: con.execute("select current_setting(?)", [name]).fetchall()[0][0]
+        for name in INGEST_SETTINGS
+    }
+    for name, value in INGEST_SETTINGS.items():
+        con.execute(f"set {name} = '{value}'")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            con.execute(f"set {name} = '{value}'")
 
 
 def _structure_ids(table: pa.Table) -> pa.ChunkedArray:
@@ -302,7 +333,10 @@ def append(con: duckdb.DuckDBPyConnection, part: PendingPart, stages: Stages) ->
     finally:
         con.unregister("part")
         con.unregister("part_new_structures")
-    return Appended(part.position, part.path, part.digest, part.run_id, part.table.num_rows)
+    table = part.table
+    return Appended(
+        part.position, part.path, part.digest, part.run_id, table.num_rows, table.nbytes
+    )
 
 
 def commit(con: duckdb.DuckDBPyConnection, batch: Batch, stages: Stages) -> None:

@@ -296,7 +296,7 @@ class _Writer:
             self._drop()
             raise
         self.batch.add(appended)
-        return self.commit() if self.batch.rows >= self.max_rows else {}
+        return self.commit() if self.batch.is_full(self.max_rows) else {}
 
     def commit(self) -> dict[int, PartResult]:
         """Commit the open batch (if any); return the outcome of each of its parts."""
@@ -391,7 +391,7 @@ def ingest_parts(
     outcomes: dict[int, PartResult] = {}
     emitted = 0
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with batch.ingest_settings(con), ThreadPoolExecutor(max_workers=1) as pool:
             ahead = pool.submit(_prepare, paths[0], known, stages) if paths else None
             for position in range(len(paths)):
                 prepared = ahead.result()
