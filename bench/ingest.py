@@ -166,13 +166,14 @@ def phase_ingest(folder: Path, warehouse: Path) -> dict:
         connect.publish_snapshot(warehouse)
     published = time.perf_counter()
     assert not report.rejected, report.rejected[0].message
-    stages = {"open warehouse": opened - start, **report.stages.seconds}
+    timed = report.stages if hasattr(report, "stages") else None  # a --baseline has none
+    stages = {"open warehouse": opened - start, **(timed.seconds if timed else {})}
     stages |= {"close (checkpoint)": closed - loaded, "publish snapshot": published - closed}
     return {
         "rows": stored,
         "seconds": published - start,
         "stages": stages,
-        "stage_cpu": report.stages.cpu_seconds,
+        "stage_cpu": timed.cpu_seconds if timed else {},
         "mib": warehouse.stat().st_size / 2**20,
     }
 
@@ -185,8 +186,14 @@ PHASES = {
 }
 
 
-def child(phase: str, folder: Path, warehouse: Path) -> dict:
-    """Run one phase in a fresh process; return its result, CPU seconds and peak RSS."""
+def child(phase: str, folder: Path, warehouse: Path, code: Path | None = None) -> dict:
+    """Run one phase in a fresh process; return its result, CPU seconds and peak RSS.
+
+    ``code``: an older checkout of mlpeg to run the phase with (``--baseline``).
+    """
+    env = os.environ.copy()
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     out = subprocess.run(
         [
             sys.executable,
@@ -200,7 +207,7 @@ def child(phase: str, folder: Path, warehouse: Path) -> dict:
         ],
         capture_output=True,
         text=True,
-        env=os.environ.copy(),
+        env=env,
     )
     if out.returncode:
         sys.exit(f"phase {phase} failed:\n{out.stderr[-3000:]}")
@@ -215,6 +222,11 @@ def main() -> None:
         "--no-forces",
         action="store_true",
         help="energy-only rows, like lattice- and reaction-energy benchmarks",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="an older checkout of mlpeg: also ingest with it, in the same run",
     )
     parser.add_argument("--phase", choices=list(PHASES))
     parser.add_argument("--folder", type=Path)
@@ -250,13 +262,16 @@ def main() -> None:
         )
         warehouse = tmp_path / "wh" / "mlpeg.duckdb"
         results = {phase: child(phase, landing, warehouse) for phase in PHASES}
+        if args.baseline:
+            old = tmp_path / "old" / "mlpeg.duckdb"
+            child("install", landing, old, args.baseline)
+            results["baseline"] = child("ingest", landing, old, args.baseline)
     read, plain, loaded = results["read"], results["duckdb"], results["ingest"]
     assert loaded["rows"] == total == read["rows"] == plain["rows"], (loaded, total)
-    for label, result in (
-        ("pyarrow read", read),
-        ("duckdb CTAS", plain),
-        ("mlpeg ingest", loaded),
-    ):
+    rows = [("pyarrow read", read), ("duckdb CTAS", plain), ("mlpeg ingest", loaded)]
+    if "baseline" in results:
+        rows.append(("baseline", results["baseline"]))
+    for label, result in rows:
         print(
             f"{label:13s}: {total / result['seconds']:12,.0f} rows/s  "
             f"({result['seconds']:6.2f} s wall, {result['cpu_seconds']:6.2f} s CPU, "
@@ -269,9 +284,12 @@ def main() -> None:
         cpu = loaded["stage_cpu"].get(stage)
         print(f"  {stage:28s} {seconds:7.2f}" + (f"  ({cpu:5.2f})" if cpu is not None else ""))
     print(f"stored: mlpeg {loaded['mib']:.0f} MiB, plain DuckDB {plain['mib']:.0f} MiB")
-    for base, result in (("read", read), ("duckdb", plain)):
+    compared = [("read", read), ("duckdb", plain)]
+    if "baseline" in results:
+        compared.append(("baseline", results["baseline"]))
+    for base, result in compared:
         print(
-            f"ratio ingest/{base:6s} = {result['seconds'] / loaded['seconds']:.3f} wall, "
+            f"ratio ingest/{base:8s} = {result['seconds'] / loaded['seconds']:.3f} wall, "
             f"{result['cpu_seconds'] / loaded['cpu_seconds']:.3f} CPU"
             + ("  (target >= 0.5)" if base == "read" else "")
         )

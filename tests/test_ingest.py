@@ -1,4 +1,4 @@
-"""Ingest: idempotent, one transaction per part, bad parts rejected with file/row/field."""
+"""Ingest: idempotent, each part all-in or all-out, bad parts rejected with file/row/field."""
 
 from __future__ import annotations
 
