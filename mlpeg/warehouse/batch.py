@@ -314,7 +314,9 @@ def append(con: duckdb.DuckDBPyConnection, part: PendingPart, stages: Stages) ->
     con.register("part_new_structures", pa.table({"s": structures}))
     try:
         with stages.time("insert structures"):
-            con.execute(_INSERT_STRUCTURES)
+            frames = part.table.column("frames")
+            if len(structures) or pc.sum(pc.list_value_length(frames)).as_py():
+                con.execute(_INSERT_STRUCTURES)
         with stages.time("insert predictions"):
             con.execute(_INSERT_PREDICTIONS)
         with stages.time("runs and parts rows"):
