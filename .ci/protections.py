@@ -45,12 +45,12 @@ class Protection:
 
 PROTECTIONS = [
     Protection(
-        "one transaction per part",
+        "one transaction per batch of whole parts",
         "mlpeg/warehouse/ingest.py",
         'con.execute("begin transaction")',
         'con.execute("select 1")',
         (
-            "tests/test_hardening.py::test_a_crash_inside_a_part_rolls_it_back_and_keeps_the_parts_before",
+            "tests/test_hardening.py::test_a_crash_inside_a_batch_rolls_it_back_and_keeps_the_batches_before",
         ),
     ),
     Protection(

@@ -1,14 +1,20 @@
-"""Ingest throughput: `mlpeg ingest` of 1M synthetic prediction rows vs pyarrow reading them.
+"""Ingest throughput: `mlpeg ingest` of 1M synthetic prediction rows vs reading them.
 
 Writes 50 landing parts (one per model) of 20,000 predictions each: 20,000 distinct
 12-atom structures shared by all models, with energies, forces and properties. Then, in
 separate processes so that peak memory is each phase's own:
 
-* baseline: ``pyarrow.parquet.read_table`` of every part (the floor any ingest pays);
-* ingest: open the warehouse, validate every part and load it (one transaction each).
+* read: ``pyarrow.parquet.read_table`` of every part (the floor any ingest pays);
+* duckdb: plain DuckDB ``create table as select * from read_parquet(...)`` of the same
+  files into a new database file (DuckDB's own path, no validation or dedup);
+* install: create an empty warehouse (schema, catalogue, views; once per warehouse);
+* ingest: open that warehouse, validate every part and load it, publish the snapshot,
+  with the seconds of each stage.
 
-Prints rows/s of both, their ratio (target ≥ 0.5) and peak RSS. Run:
-``python bench/ingest.py [--models 50] [--rows-per-model 20000]``.
+Prints rows/s, wall and CPU seconds, the ratios ingest/read and ingest/duckdb (target
+ingest/read >= 0.5) and peak RSS. ``--models 250`` gives 5M rows (memory must grow far less
+than the row count). On a shared machine wall times move with the load; CPU seconds less.
+Run: ``python bench/ingest.py [--models 50] [--rows-per-model 20000]``.
 """
 
 from __future__ import annotations
@@ -107,7 +113,12 @@ def write_parts(folder: Path, n_models: int, n_rows: int, *, with_forces: bool =
     return n_models * n_rows
 
 
-def phase_read(folder: Path) -> dict:
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def phase_read(folder: Path, warehouse: Path) -> dict:
     import pyarrow.parquet as pq
 
     start = time.perf_counter()
@@ -115,20 +126,74 @@ def phase_read(folder: Path) -> dict:
     return {"rows": rows, "seconds": time.perf_counter() - start}
 
 
-def phase_ingest(folder: Path, warehouse: Path) -> dict:
+def phase_duckdb(folder: Path, warehouse: Path) -> dict:
+    import duckdb
+
+    target = warehouse.with_name("plain.duckdb")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    con = duckdb.connect(str(target))
+    files = [str(p) for p in sorted(folder.glob("*.parquet"))]
+    con.execute("create table predictions as select * from read_parquet(?)", [files])
+    rows = con.execute("select count(*) from predictions").fetchone()[0]
+    con.close()
+    seconds = time.perf_counter() - start
+    return {"rows": rows, "seconds": seconds, "mib": target.stat().st_size / 2**20}
+
+
+def phase_install(folder: Path, warehouse: Path) -> dict:
     from mlpeg.warehouse.connect import writer
+
+    start = time.perf_counter()
+    with writer(warehouse):
+        pass
+    return {"rows": 0, "seconds": time.perf_counter() - start}
+
+
+def phase_ingest(folder: Path, warehouse: Path) -> dict:
+    from mlpeg.warehouse import connect
     from mlpeg.warehouse.ingest import ingest
 
     start = time.perf_counter()
-    with writer(warehouse) as con:
+    with connect.write_lock(warehouse):
+        con = connect.connect_writer(warehouse)
+        opened = time.perf_counter()
         report = ingest(con, [folder])
         stored = con.execute("select count(*) from predictions").fetchone()[0]
+        loaded = time.perf_counter()
+        con.close()
+        closed = time.perf_counter()
+        connect.publish_snapshot(warehouse)
+    published = time.perf_counter()
     assert not report.rejected, report.rejected[0].message
-    return {"rows": stored, "seconds": time.perf_counter() - start}
+    timed = report.stages if hasattr(report, "stages") else None  # a --baseline has none
+    stages = {"open warehouse": opened - start, **(timed.seconds if timed else {})}
+    stages |= {"close (checkpoint)": closed - loaded, "publish snapshot": published - closed}
+    return {
+        "rows": stored,
+        "seconds": published - start,
+        "stages": stages,
+        "stage_cpu": timed.cpu_seconds if timed else {},
+        "mib": warehouse.stat().st_size / 2**20,
+    }
 
 
-def child(phase: str, folder: Path, warehouse: Path) -> dict:
-    """Run one phase in a fresh process; return its result and peak RSS."""
+PHASES = {
+    "read": phase_read,
+    "duckdb": phase_duckdb,
+    "install": phase_install,
+    "ingest": phase_ingest,
+}
+
+
+def child(phase: str, folder: Path, warehouse: Path, code: Path | None = None) -> dict:
+    """Run one phase in a fresh process; return its result, CPU seconds and peak RSS.
+
+    ``code``: an older checkout of mlpeg to run the phase with (``--baseline``).
+    """
+    env = os.environ.copy()
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     out = subprocess.run(
         [
             sys.executable,
@@ -142,7 +207,7 @@ def child(phase: str, folder: Path, warehouse: Path) -> dict:
         ],
         capture_output=True,
         text=True,
-        env=os.environ.copy(),
+        env=env,
     )
     if out.returncode:
         sys.exit(f"phase {phase} failed:\n{out.stderr[-3000:]}")
@@ -158,16 +223,19 @@ def main() -> None:
         action="store_true",
         help="energy-only rows, like lattice- and reaction-energy benchmarks",
     )
-    parser.add_argument("--phase", choices=["read", "ingest"])
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="an older checkout of mlpeg: also ingest with it, in the same run",
+    )
+    parser.add_argument("--phase", choices=list(PHASES))
     parser.add_argument("--folder", type=Path)
     parser.add_argument("--warehouse", type=Path)
     args = parser.parse_args()
     if args.phase:
-        result = (
-            phase_read(args.folder)
-            if args.phase == "read"
-            else phase_ingest(args.folder, args.warehouse)
-        )
+        cpu = _cpu()
+        result = PHASES[args.phase](args.folder, args.warehouse)
+        result["cpu_seconds"] = _cpu() - cpu
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return
@@ -192,20 +260,39 @@ def main() -> None:
             f"wrote {total:,} rows in {args.models} parts ({size:.0f} MiB) "
             f"in {time.perf_counter() - start:.1f} s"
         )
-        read = child("read", landing, tmp_path / "wh" / "mlpeg.duckdb")
-        loaded = child("ingest", landing, tmp_path / "wh" / "mlpeg.duckdb")
-    assert loaded["rows"] == total, loaded
-    read_rate = read["rows"] / read["seconds"]
-    ingest_rate = loaded["rows"] / loaded["seconds"]
-    print(
-        f"pyarrow read : {read_rate:12,.0f} rows/s  ({read['seconds']:.2f} s, "
-        f"peak RSS {read['peak_rss_mb']:.0f} MiB)"
-    )
-    print(
-        f"mlpeg ingest : {ingest_rate:12,.0f} rows/s  ({loaded['seconds']:.2f} s, "
-        f"peak RSS {loaded['peak_rss_mb']:.0f} MiB)"
-    )
-    print(f"ratio ingest/read = {ingest_rate / read_rate:.3f}  (target >= 0.5)")
+        warehouse = tmp_path / "wh" / "mlpeg.duckdb"
+        results = {phase: child(phase, landing, warehouse) for phase in PHASES}
+        if args.baseline:
+            old = tmp_path / "old" / "mlpeg.duckdb"
+            child("install", landing, old, args.baseline)
+            results["baseline"] = child("ingest", landing, old, args.baseline)
+    read, plain, loaded = results["read"], results["duckdb"], results["ingest"]
+    assert loaded["rows"] == total == read["rows"] == plain["rows"], (loaded, total)
+    rows = [("pyarrow read", read), ("duckdb CTAS", plain), ("mlpeg ingest", loaded)]
+    if "baseline" in results:
+        rows.append(("baseline", results["baseline"]))
+    for label, result in rows:
+        print(
+            f"{label:13s}: {total / result['seconds']:12,.0f} rows/s  "
+            f"({result['seconds']:6.2f} s wall, {result['cpu_seconds']:6.2f} s CPU, "
+            f"peak RSS {result['peak_rss_mb']:5.0f} MiB)"
+        )
+    install = results["install"]
+    print(f"install (once per warehouse, not in the ingest): {install['seconds']:.2f} s")
+    print("ingest stages, wall s (thread CPU s); hash, read, validate run in a read-ahead thread:")
+    for stage, seconds in sorted(loaded["stages"].items(), key=lambda item: -item[1]):
+        cpu = loaded["stage_cpu"].get(stage)
+        print(f"  {stage:28s} {seconds:7.2f}" + (f"  ({cpu:5.2f})" if cpu is not None else ""))
+    print(f"stored: mlpeg {loaded['mib']:.0f} MiB, plain DuckDB {plain['mib']:.0f} MiB")
+    compared = [("read", read), ("duckdb", plain)]
+    if "baseline" in results:
+        compared.append(("baseline", results["baseline"]))
+    for base, result in compared:
+        print(
+            f"ratio ingest/{base:8s} = {result['seconds'] / loaded['seconds']:.3f} wall, "
+            f"{result['cpu_seconds'] / loaded['cpu_seconds']:.3f} CPU"
+            + ("  (target >= 0.5)" if base == "read" else "")
+        )
 
 
 if __name__ == "__main__":

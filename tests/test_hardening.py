@@ -68,14 +68,17 @@ def stored(warehouse: Path) -> tuple[dict[str, int], dict[str, int]]:
     return per_run, recorded
 
 
-def test_kill_9_during_ingest_loses_nothing_and_resumes(landing, tmp_path):
+def test_kill_9_during_ingest_loses_nothing_and_resumes(landing, tmp_path, monkeypatch):
     """20 seeded trials: kill -9 at a random moment, then every part is all-in or all-out.
+
+    Batches of two parts (one transaction each), so that the 8 parts commit in 4 steps.
 
     The kill moment is drawn from a window that narrows onto the ingest itself: a kill that
     found nothing stored raises its lower edge, one that found everything stored lowers its
     upper edge. A loaded machine then still yields kills mid-ingest instead of kills that all
     land during start-up or after the end.
     """
+    monkeypatch.setenv("MLPEG_INGEST_BATCH_ROWS", str(2 * N_ROWS))
     # calibrate on this machine: how long does the whole ingest take, start-up included?
     start = time.monotonic()
     assert mlpeg_ingest(landing, tmp_path / "calibration" / "mlpeg.duckdb").wait() == 0
@@ -110,27 +113,28 @@ def test_kill_9_during_ingest_loses_nothing_and_resumes(landing, tmp_path):
     assert partial_trials >= 3, "too few kills landed mid-ingest to test anything"
 
 
-def test_a_crash_inside_a_part_rolls_it_back_and_keeps_the_parts_before(
+def test_a_crash_inside_a_batch_rolls_it_back_and_keeps_the_batches_before(
     landing, tmp_path, monkeypatch
 ):
-    """Deterministic twin of the kill -9 test: the 3rd part fails after its rows went in."""
+    """Deterministic twin of the kill -9 test: the 2nd batch fails after its rows went in."""
     from mlpeg.warehouse import cache
 
+    monkeypatch.setenv("MLPEG_INGEST_BATCH_ROWS", str(2 * N_ROWS))  # batches of 2 parts
     warehouse = tmp_path / "wh" / "mlpeg.duckdb"
     real_refresh, calls = cache.refresh, []
 
-    def crash_on_third(con, **kwargs):
+    def crash_on_second(con, **kwargs):
         calls.append(kwargs)
-        if len(calls) == 3:  # rows and structures of part 3 are inserted by now
+        if len(calls) == 2:  # rows and structures of parts 3 and 4 are inserted by now
             raise KeyboardInterrupt
         return real_refresh(con, **kwargs)
 
     with writer(warehouse) as con:  # opened (and installed) before the fault is planted
-        monkeypatch.setattr(cache, "refresh", crash_on_third)
+        monkeypatch.setattr(cache, "refresh", crash_on_second)
         with pytest.raises(KeyboardInterrupt):
             ingest(con, [landing])
     per_run, recorded = stored(warehouse)
-    assert len(recorded) == 2 and per_run == recorded  # parts 1-2 whole, part 3 absent
+    assert len(recorded) == 2 and per_run == recorded  # parts 1-2 whole, parts 3-4 absent
     monkeypatch.setattr(cache, "refresh", real_refresh)
     with writer(warehouse) as con:
         report = ingest(con, [landing])

@@ -1,4 +1,4 @@
-"""Ingest: idempotent, one transaction per part, bad parts rejected with file/row/field."""
+"""Ingest: idempotent, each part all-in or all-out, bad parts rejected with file/row/field."""
 
 from __future__ import annotations
 
@@ -184,3 +184,51 @@ def test_resumed_run_may_not_repeat_a_structure(good_parts, warehouse, tmp_path)
     message = _load(warehouse, again).rejected[0].message
     assert "run r1 already holds" in message
     assert counts(warehouse)["predictions"] == 4
+
+
+def test_a_new_structure_is_checked_and_its_row_named(good_parts, warehouse, tmp_path):
+    """Only new structures are read whole; a bad one is named by its row in the part."""
+    _load(warehouse, good_parts)
+    broken = molecule("H2O")
+    broken.positions[1, 2] = float("nan")
+    part = predictions_part(
+        tmp_path / "more",
+        [
+            prediction("urea", "solid", bulk("Cu", "fcc", a=3.6), -10.0),  # stored already
+            prediction("ice", "solid", broken, -3.0),  # new, and not finite
+        ],
+        model="model-a",
+        benchmark="X23",
+        run_id="r3",
+    )
+    before = counts(warehouse)
+    message = _load(warehouse, part).rejected[0].message
+    assert message.endswith("row 1, field 'positions': holds a non-finite number (NaN or inf)")
+    assert counts(warehouse) == before
+
+
+def test_a_database_error_in_a_batch_rejects_only_its_part(good_parts, warehouse, monkeypatch):
+    """Both predictions parts share a batch; a DuckDB error on one replays them one by one."""
+    import duckdb
+
+    from mlpeg.warehouse import batch
+
+    real = batch._upsert_run
+
+    def fail_on_r2(con, part):
+        if part.run_id == "r2":
+            raise duckdb.ConstraintException("Constraint Error: planted for run r2")
+        real(con, part)
+
+    monkeypatch.setattr(batch, "_upsert_run", fail_on_r2)
+    report = _load(warehouse, good_parts)
+    assert report.count(Outcome.LOADED) == 2 and report.count(Outcome.REJECTED) == 1
+    assert report.rejected[0].message.endswith("Constraint Error: planted for run r2")
+    assert report.rejected[0].path.name.startswith("X23__model-b")
+    assert counts(warehouse) == {
+        "predictions": 2,
+        "structures": 2,
+        "runs": 1,
+        "parts": 2,
+        "reference_values": 1,
+    }

@@ -1,9 +1,12 @@
-"""Load landing parts into the warehouse, each in its own transaction.
+"""Load landing parts into the warehouse, each part all-in or all-out.
 
 A part is identified by the sha256 of its bytes: ingesting it again changes nothing. A part
 that fails validation is rejected with one sentence naming file, row and field, and the
 other parts still load. Nothing already stored is ever deleted, except reference values
 that a newer references part for the same (benchmark, system, quantity) replaces.
+
+Predictions parts are committed in batches of whole parts (:mod:`mlpeg.warehouse.batch`
+says why and what that keeps), references and reactions parts one per transaction.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ import pyarrow.compute as pc
 
 from mlpeg.data import sha256_of
 from mlpeg.enums import PartKind
-from mlpeg.errors import PartRejected
+from mlpeg.errors import MlpegError, PartRejected
 from mlpeg.models.registry import D3_SUFFIX
-from mlpeg.warehouse import cache
+from mlpeg.warehouse import batch, cache
+from mlpeg.warehouse.stages import Stages
 from mlpeg.warehouse.validate import (
     read_part,
     validate_predictions,
@@ -54,6 +58,7 @@ class IngestReport:
     """Totals over one ``mlpeg ingest`` call."""
 
     results: list[PartResult] = field(default_factory=list)
+    stages: Stages = field(default_factory=Stages)
 
     def count(self, outcome: Outcome) -> int:
         """Return the number of parts with this outcome."""
@@ -95,106 +100,6 @@ def find_parts(paths: Iterable[Path]) -> list[Path]:
         else:
             raise PartRejected(f"{path}: no such file or folder.")
     return parts
-
-
-_INSERT_STRUCTURES = """
-insert into structures
-with candidates as (
-    select structure as s from part
-    union all
-    select unnest(frames) as s from part
-),
-new_ids as (
-    select s.structure_id from candidates
-    except
-    select structure_id from structures
-),
-new_structures as (
-    select distinct on (s.structure_id) s
-    from candidates
-    semi join new_ids on candidates.s.structure_id = new_ids.structure_id
-)
-select
-    s.structure_id,
-    s.numbers,
-    s.positions,
-    s.cell,
-    s.pbc,
-    s.info::json,
-    len(s.numbers),
-    list_sort(list_distinct(list_transform(s.numbers, lambda z: chemical_symbol(z)))),
-from new_structures
-"""
-
-_INSERT_PREDICTIONS = """
-insert into predictions
-select
-    run_id, model_key, benchmark_key, system, role, task, settings_hash,
-    structure.structure_id,
-    list_transform(frames, lambda f: f.structure_id),
-    energy, forces, stress, properties, state, error, wall_time_s, computed_at,
-from part
-"""
-
-_UPSERT_RUN = """
-insert into runs (
-    run_id, model_key, benchmark_key, started_at, ended_at, host, device, dtype, versions,
-    code_version, status, family, checkpoint, checkpoint_sha256, d3, dispersion, band
-)
-values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-on conflict (run_id) do update set
-    started_at = least(runs.started_at, excluded.started_at),
-    ended_at = greatest(runs.ended_at, excluded.ended_at),
-    status = excluded.status
-"""
-
-
-def _load_predictions(
-    con: duckdb.DuckDBPyConnection, table: pa.Table, run: dict, path: Path
-) -> None:
-    run_id = table.column("run_id")[0].as_py()
-    clash = con.execute(
-        "select system, role from predictions join part using (run_id, system, role) limit 1"
-    ).fetchone()
-    if clash:
-        raise PartRejected(
-            f"{path.name}: run {run_id} already holds (system, role) = {clash}; "
-            "a resumed run must not repeat a structure."
-        )
-    con.execute(_INSERT_STRUCTURES)
-    con.execute(_INSERT_PREDICTIONS)
-    computed = table.column("computed_at")
-    model = run.get("model") or {}  # family, checkpoint and sha256, D3 settings
-    con.execute(
-        _UPSERT_RUN,
-        [
-            run_id,
-            table.column("model_key")[0].as_py(),
-            table.column("benchmark_key")[0].as_py(),
-            run.get("started_at") or min(computed.to_pylist()),
-            run.get("ended_at") or max(computed.to_pylist()),
-            run.get("host"),
-            run.get("device"),
-            run.get("dtype"),
-            run.get("versions") or {},
-            run.get("code_version"),
-            run.get("status", "completed"),
-            model.get("family"),
-            model.get("checkpoint"),
-            model.get("checkpoint_sha256"),
-            model.get("d3"),
-            run_dispersion(run),
-            run.get("band"),
-        ],
-    )
-
-
-def run_dispersion(run: dict) -> str:
-    """Return a part's ``dispersion``; parts from before it was recorded: from the D3 settings."""
-    dispersion = run.get("dispersion")
-    if dispersion is None:
-        dispersion = "d3bj" if (run.get("model") or {}).get("d3") else "none"
-    return dispersion
 
 
 def legacy_d3_part(
@@ -267,10 +172,11 @@ class _Prepared:
     result: PartResult | None = None
 
 
-def _prepare(path: Path, known: _Known) -> _Prepared:
-    """Hash, read and validate a part; touches no database, so it can run in a thread."""
+def _prepare(path: Path, known: _Known, stages: Stages) -> _Prepared:
+    """Hash, read and validate a part; touches no database, so it runs in a thread."""
     try:
-        digest = sha256_of(path)
+        with stages.time("hash"):
+            digest = sha256_of(path)
     except OSError as exc:
         return _Prepared(
             path, result=PartResult(path, Outcome.REJECTED, message=f"{path.name}: {exc.strerror}")
@@ -280,58 +186,56 @@ def _prepare(path: Path, known: _Known) -> _Prepared:
             path, digest, result=PartResult(path, Outcome.SKIPPED, message="already ingested")
         )
     try:
-        table, metadata = read_part(path)
-        table, metadata = legacy_d3_part(table, metadata, known.models)
-        kind = PartKind(metadata["kind"])
-        if kind == PartKind.PREDICTIONS:
-            validate_predictions(
-                path, table, metadata, known_models=known.models, known_benchmarks=known.benchmarks
-            )
-        elif kind == PartKind.REACTIONS:
-            validate_reactions(path, table, known_benchmarks=known.benchmarks)
-        else:
-            validate_references(path, table, known_benchmarks=known.benchmarks)
+        with stages.time("read"):
+            table, metadata = read_part(path, keys_only=True)
+        with stages.time("validate"):
+            table, metadata = legacy_d3_part(table, metadata, known.models)
+            kind = PartKind(metadata["kind"])
+            if kind == PartKind.PREDICTIONS:
+                validate_predictions(
+                    path,
+                    table,
+                    metadata,
+                    known_models=known.models,
+                    known_benchmarks=known.benchmarks,
+                )
+            elif kind == PartKind.REACTIONS:
+                validate_reactions(path, table, known_benchmarks=known.benchmarks)
+            else:
+                validate_references(path, table, known_benchmarks=known.benchmarks)
     except PartRejected as exc:
         return _Prepared(path, digest, result=PartResult(path, Outcome.REJECTED, message=str(exc)))
     return _Prepared(path, digest, table, kind, metadata)
 
 
-def _load(con: duckdb.DuckDBPyConnection, prepared: _Prepared, known: _Known) -> PartResult:
-    """Load a prepared part in its own transaction."""
-    if prepared.result is not None:
-        return prepared.result
+def _rejected(path: Path, exc: Exception) -> PartResult:
+    message = str(exc) if isinstance(exc, PartRejected) else str(exc).splitlines()[0]
+    if not isinstance(exc, PartRejected):
+        message = f"{path.name}: {message}"
+    return PartResult(path, Outcome.REJECTED, message=message)
+
+
+def _load_shared(con: duckdb.DuckDBPyConnection, prepared: _Prepared, known: _Known) -> PartResult:
+    """Load a references or reactions part in its own transaction."""
     path, table, kind = prepared.path, prepared.table, prepared.kind
-    if prepared.digest in known.part_digests:  # the same bytes twice in one call
-        return PartResult(path, Outcome.SKIPPED, message="already ingested")
     con.register("part", table)
-    con.execute("begin transaction")
+    con.execute("begin")
     try:
-        if kind == PartKind.PREDICTIONS:
-            _load_predictions(con, table, prepared.metadata.get("run") or {}, path)
-        elif kind == PartKind.REACTIONS:
+        if kind == PartKind.REACTIONS:
             _load_reactions(con)
         else:
             _load_references(con)
-        run_id = table.column("run_id")[0].as_py() if "run_id" in table.column_names else None
-        # the stored points and metrics these rows feed, in the same transaction
-        if kind == PartKind.PREDICTIONS:
-            cache.refresh(con, run_ids=[run_id])
-        else:
-            keys = pc.unique(table.column("benchmark_key")).to_pylist()
-            cache.refresh(con, benchmark_keys=keys)
+        # every stored run of these benchmarks is scored against them: same transaction
+        keys = pc.unique(table.column("benchmark_key")).to_pylist()
+        cache.refresh(con, benchmark_keys=keys)
         con.execute(
             "insert into parts (part_sha256, file_name, size_bytes, kind, run_id, n_rows) "
-            "values (?, ?, ?, ?, ?, ?)",
-            [prepared.digest, path.name, path.stat().st_size, str(kind), run_id, table.num_rows],
+            "values (?, ?, ?, ?, null, ?)",
+            [prepared.digest, path.name, path.stat().st_size, str(kind), table.num_rows],
         )
-    except PartRejected as exc:
+    except (PartRejected, duckdb.Error) as exc:
         con.execute("rollback")
-        return PartResult(path, Outcome.REJECTED, message=str(exc))
-    except duckdb.Error as exc:
-        con.execute("rollback")
-        return PartResult(
-            path, Outcome.REJECTED, message=f"{path.name}: {str(exc).splitlines()[0]}"
-        )
+        return _rejected(path, exc)
     except BaseException:
         con.execute("rollback")
         raise
@@ -340,6 +244,104 @@ def _load(con: duckdb.DuckDBPyConnection, prepared: _Prepared, known: _Known) ->
     con.execute("commit")
     known.part_digests.add(prepared.digest)
     return PartResult(path, Outcome.LOADED, rows=table.num_rows)
+
+
+def _pending(prepared: _Prepared, position: int) -> batch.PendingPart:
+    run = prepared.metadata.get("run") or {}
+    return batch.PendingPart(position, prepared.path, prepared.digest, prepared.table, run)
+
+
+class _Writer:
+    """The open batch of one ingest call, and the outcome of each part it settles."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, known: _Known, stages: Stages, max_rows: int
+    ) -> None:
+        self.con, self.known, self.stages, self.max_rows = con, known, stages, max_rows
+        self.batch = batch.Batch()
+
+    def place(self, prepared: _Prepared, position: int) -> dict[int, PartResult]:
+        """Take the next part; return the outcomes this settles (by position)."""
+        if prepared.result is not None:
+            return {position: prepared.result}
+        path, known = prepared.path, self.known
+        # the same bytes twice in one call
+        if self.batch.holds_digest(prepared.digest) or prepared.digest in known.part_digests:
+            return {position: PartResult(path, Outcome.SKIPPED, message="already ingested")}
+        if prepared.kind != PartKind.PREDICTIONS:
+            settled = self.commit()  # keep the load order: predictions before it go first
+            with self.stages.time("references and reactions"):
+                settled[position] = _load_shared(self.con, prepared, known)
+            return settled
+        return self.append(_pending(prepared, position))
+
+    def append(self, part: batch.PendingPart) -> dict[int, PartResult]:
+        """Append a predictions part to the batch; commit the batch when it is full."""
+        con = self.con
+        if not self.batch.is_open:
+            con.execute("begin transaction")
+        try:
+            appended = batch.append(con, part, self.stages)
+        except PartRejected as exc:  # nothing of the part was written: the batch goes on
+            if not self.batch.is_open:
+                con.execute("rollback")
+            return {part.position: _rejected(part.path, exc)}
+        except (duckdb.Error, MlpegError) as exc:
+            con.execute("rollback")
+            settled = self._again(self._drop())
+            settled[part.position] = _rejected(part.path, exc)
+            return settled
+        except BaseException:
+            con.execute("rollback")
+            self._drop()
+            raise
+        self.batch.add(appended)
+        return self.commit() if self.batch.is_full(self.max_rows) else {}
+
+    def commit(self) -> dict[int, PartResult]:
+        """Commit the open batch (if any); return the outcome of each of its parts."""
+        if not self.batch.is_open:
+            return {}
+        try:
+            batch.commit(self.con, self.batch, self.stages)
+        except (duckdb.Error, MlpegError) as exc:
+            self.con.execute("rollback")
+            parts = self._drop()
+            if len(parts) == 1:
+                return {parts[0].position: _rejected(parts[0].path, exc)}
+            return self._again(parts)
+        except BaseException:
+            self.con.execute("rollback")
+            self._drop()
+            raise
+        parts = self._drop()
+        self.known.part_digests.update(part.digest for part in parts)
+        return {
+            part.position: PartResult(part.path, Outcome.LOADED, rows=part.rows) for part in parts
+        }
+
+    def rollback(self) -> None:
+        """Give up the open batch (the caller stopped early)."""
+        if self.batch.is_open:
+            self.con.execute("rollback")
+            self._drop()
+
+    def _drop(self) -> list[batch.Appended]:
+        parts = list(self.batch.parts)
+        self.batch.clear()
+        return parts
+
+    def _again(self, parts: list[batch.Appended]) -> dict[int, PartResult]:
+        """Write the parts of a rolled-back batch again, each in a transaction of its own."""
+        settled: dict[int, PartResult] = {}
+        for part in parts:
+            prepared = _prepare(part.path, self.known, self.stages)
+            if prepared.result is not None:
+                settled[part.position] = prepared.result
+                continue
+            settled |= self.append(_pending(prepared, part.position))
+            settled |= self.commit()
+        return settled
 
 
 def ingest_part(con: duckdb.DuckDBPyConnection, path: Path) -> PartResult:
@@ -357,27 +359,56 @@ def ingest_part(con: duckdb.DuckDBPyConnection, path: Path) -> PartResult:
     PartResult
         Loaded, skipped (already ingested) or rejected with the reason.
     """
-    known = _Known.read(con)
-    return _load(con, _prepare(path, known), known)
+    (result,) = ingest_parts(con, [path])
+    return result
 
 
-def ingest_parts(con: duckdb.DuckDBPyConnection, paths: Iterable[Path]) -> Iterator[PartResult]:
-    """Ingest parts in order, yielding each outcome (for progress bars).
+def ingest_parts(
+    con: duckdb.DuckDBPyConnection, paths: Iterable[Path], *, stages: Stages | None = None
+) -> Iterator[PartResult]:
+    """Ingest parts, yielding each outcome in the order of ``paths`` (for progress bars).
 
-    The next part is read and validated in a background thread while the current one is
-    written (pyarrow and DuckDB both release the GIL), so reading overlaps writing.
+    Predictions parts are appended to a batch transaction that commits every
+    :func:`~mlpeg.warehouse.batch.batch_rows` rows (:mod:`mlpeg.warehouse.batch`);
+    references and reactions parts each load in a transaction of their own. A loaded
+    part is yielded once its batch has committed. The next part is read and validated in
+    a background thread while the current one is written (pyarrow and DuckDB release the
+    GIL).
+
+    Parameters
+    ----------
+    con
+        A read-write connection.
+    paths
+        The parts, in load order (see :func:`find_parts`).
+    stages
+        Where to add the seconds spent per stage (``bench/ingest.py`` prints them).
     """
+    stages = stages if stages is not None else Stages()
     known = _Known.read(con)
     paths = list(paths)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(_prepare, paths[0], known) if paths else None
-        for index in range(len(paths)):
-            prepared = pending.result()
-            if index + 1 < len(paths):
-                pending = pool.submit(_prepare, paths[index + 1], known)
-            yield _load(con, prepared, known)
+    writer = _Writer(con, known, stages, batch.batch_rows())
+    outcomes: dict[int, PartResult] = {}
+    emitted = 0
+    try:
+        with batch.ingest_settings(con), ThreadPoolExecutor(max_workers=1) as pool:
+            ahead = pool.submit(_prepare, paths[0], known, stages) if paths else None
+            for position in range(len(paths)):
+                prepared = ahead.result()
+                if position + 1 < len(paths):
+                    ahead = pool.submit(_prepare, paths[position + 1], known, stages)
+                outcomes |= writer.place(prepared, position)
+                if position + 1 == len(paths):
+                    outcomes |= writer.commit()
+                while emitted in outcomes:
+                    yield outcomes.pop(emitted)
+                    emitted += 1
+    finally:
+        writer.rollback()
 
 
 def ingest(con: duckdb.DuckDBPyConnection, paths: Iterable[Path]) -> IngestReport:
     """Ingest every part found under ``paths`` and return the report."""
-    return IngestReport(list(ingest_parts(con, find_parts(paths))))
+    report = IngestReport()
+    report.results = list(ingest_parts(con, find_parts(paths), stages=report.stages))
+    return report

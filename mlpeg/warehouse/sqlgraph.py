@@ -81,7 +81,7 @@ def steps(sql_dir: Path = SQL_DIR) -> list[Step]:
     """
     path = sql_dir / MANIFEST
     try:
-        document = yaml.safe_load(path.read_text())
+        document = catalog.parse_yaml(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"Cannot read the SQL manifest {path}: {exc}") from exc
     entries = document.get("steps") if isinstance(document, dict) else None

@@ -7,7 +7,7 @@ is reported as one sentence naming the file, the row and the field.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pyarrow as pa
@@ -16,10 +16,11 @@ import pyarrow.parquet as pq
 
 from mlpeg.enums import WAREHOUSE_UNITS, Band, Dispersion, PartKind, State
 from mlpeg.errors import PartRejected
-from mlpeg.landing import FORMAT_VERSION, SCHEMAS, read_metadata
+from mlpeg.landing import FORMAT_VERSION, PREDICTIONS_SCHEMA, SCHEMAS, read_metadata
+from mlpeg.structures import STRUCTURE_TYPE
 
 
-def _reject(path: Path, message: str, row: int | None = None, field: str | None = None) -> None:
+def _reject(path: Path, message: str, row: int | None = None, field: str | None = None) -> NoReturn:
     where = str(path.name)
     if row is not None:
         where += f": row {row}"
@@ -28,13 +29,55 @@ def _reject(path: Path, message: str, row: int | None = None, field: str | None 
     raise PartRejected(f"{where}: {message}")
 
 
-def read_part(path: Path) -> tuple[pa.Table, dict[str, Any]]:
+#: What ingest reads of a predictions part's ``structure``: its id and atomic numbers (the
+#: atom count and elements). Positions, cell and the rest are read only for structures the
+#: warehouse does not hold yet (:func:`read_structures`); the rows point at stored ones.
+STRUCTURE_KEY_TYPE = pa.struct(
+    [STRUCTURE_TYPE.field("structure_id"), STRUCTURE_TYPE.field("numbers")]
+)
+PREDICTIONS_KEY_SCHEMA = pa.schema(
+    [
+        pa.field("structure", STRUCTURE_KEY_TYPE) if field.name == "structure" else field
+        for field in PREDICTIONS_SCHEMA
+    ]
+)
+
+
+def _open(path: Path) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        _reject(path, f"not a readable Parquet file ({str(exc).splitlines()[0]})")
+
+
+def _read(path: Path, parquet: pq.ParquetFile, columns: list[str]) -> pa.Table:
+    try:
+        return parquet.read(columns=columns)
+    except (pa.ArrowException, OSError) as exc:
+        _reject(path, f"not a readable Parquet file ({str(exc).splitlines()[0]})")
+
+
+def _has_key_fields(parquet: pq.ParquetFile) -> bool:
+    schema = parquet.schema_arrow
+    if "structure" not in schema.names:
+        return False
+    kind = schema.field("structure").type
+    return pa.types.is_struct(kind) and all(
+        kind.get_field_index(name) >= 0 for name in STRUCTURE_KEY_TYPE.names
+    )
+
+
+def read_part(path: Path, *, keys_only: bool = False) -> tuple[pa.Table, dict[str, Any]]:
     """Read a part and its metadata, rejecting unreadable or foreign files.
 
     Parameters
     ----------
     path
         The Parquet file.
+    keys_only
+        For a predictions part, read of ``structure`` only its id and atomic numbers
+        (:data:`PREDICTIONS_KEY_SCHEMA`); :func:`read_structures` reads the rest for the
+        rows whose structure is new. Other kinds are read whole.
 
     Returns
     -------
@@ -46,11 +89,8 @@ def read_part(path: Path) -> tuple[pa.Table, dict[str, Any]]:
     PartRejected
         If the file is not Parquet, not an mlpeg part, or has wrong columns or units.
     """
-    try:
-        table = pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
-        _reject(path, f"not a readable Parquet file ({str(exc).splitlines()[0]})")
-    metadata = read_metadata(table.schema)
+    parquet = _open(path)
+    metadata = read_metadata(parquet.schema_arrow)
     if metadata is None:
         _reject(path, "not an mlpeg landing part (no 'mlpeg' metadata); foreign Parquet file")
     if metadata.get("format_version", 0) > FORMAT_VERSION:
@@ -70,10 +110,20 @@ def read_part(path: Path) -> tuple[pa.Table, dict[str, Any]]:
             )
     schema = SCHEMAS[kind]
     for field in schema:
-        if field.name not in table.column_names:
+        if field.name not in parquet.schema_arrow.names:
             _reject(path, "required column is missing", field=field.name)
+    columns = schema.names
+    if keys_only and kind == PartKind.PREDICTIONS and _has_key_fields(parquet):
+        schema = PREDICTIONS_KEY_SCHEMA
+        columns = [name for name in schema.names if name != "structure"]
+        columns += [f"structure.{name}" for name in STRUCTURE_KEY_TYPE.names]
+    table = _read(path, parquet, columns)
+    return _cast(path, table, schema), metadata
+
+
+def _cast(path: Path, table: pa.Table, schema: pa.Schema) -> pa.Table:
     try:
-        table = table.select(schema.names).cast(schema)
+        return table.select(schema.names).cast(schema)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
         for field in schema:
             try:
@@ -82,7 +132,28 @@ def read_part(path: Path) -> tuple[pa.Table, dict[str, Any]]:
                 actual = table.schema.field(field.name).type
                 _reject(path, f"has type {actual}, expected {field.type}", field=field.name)
         _reject(path, f"cannot be cast to the part schema ({exc})")
-    return table, metadata
+
+
+def read_structures(path: Path, rows: pa.Array) -> pa.Array:
+    """Read the whole ``structure`` of some rows of a predictions part.
+
+    Parameters
+    ----------
+    path
+        The part (already read with ``keys_only``).
+    rows
+        Row indices in the part.
+
+    Returns
+    -------
+    pyarrow.Array
+        The structures of those rows, of :data:`mlpeg.structures.STRUCTURE_TYPE`.
+    """
+    parquet = _open(path)
+    table = _cast(
+        path, _read(path, parquet, ["structure"]), pa.schema([("structure", STRUCTURE_TYPE)])
+    )
+    return table.column("structure").take(rows).combine_chunks()
 
 
 def _first_true(mask: pa.ChunkedArray | pa.Array) -> int | None:
@@ -99,21 +170,84 @@ def _check_not_null(path: Path, table: pa.Table, columns: list[str]) -> None:
             _reject(path, "must not be null", row, column)
 
 
-def _check_finite_nested(path: Path, table: pa.Table, column: str, depth: int) -> None:
-    """Reject non-finite numbers inside a list (depth 1) or list of lists (depth 2)."""
-    array = table.column(column).combine_chunks()
+def _first_nonfinite_row(array: pa.ChunkedArray | pa.Array, depth: int) -> int | None:
+    """Row of the first non-finite number in a list (depth 1) or list of lists (depth 2)."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
     if isinstance(array, pa.ExtensionArray):  # pragma: no cover - defensive
         array = array.storage
     values = array
-    parents = None
+    for _ in range(depth):
+        values = pc.list_flatten(values)
+    if len(values) == 0 or pc.all(pc.is_finite(values)).as_py() is not False:
+        return None  # the common case, without building the row index of every number
+    values, parents = array, None
     for _ in range(depth):
         indices = pc.list_parent_indices(values)
         values = pc.list_flatten(values)
         parents = indices if parents is None else pc.take(parents, indices)
-    bad = pc.invert(pc.is_finite(values))
-    position = _first_true(bad)
+    return parents[_first_true(pc.invert(pc.is_finite(values)))].as_py()
+
+
+def _check_finite_nested(path: Path, table: pa.Table, column: str, depth: int) -> None:
+    """Reject non-finite numbers inside a list (depth 1) or list of lists (depth 2)."""
+    row = _first_nonfinite_row(table.column(column), depth)
+    if row is not None:
+        _reject(path, "holds a non-finite number (NaN or inf)", row, column)
+
+
+def _check_atomic_numbers(
+    path: Path, numbers: pa.ChunkedArray | pa.Array, rows: pa.Array | None
+) -> None:
+    flat = pc.list_flatten(numbers)
+    position = _first_true(pc.or_(pc.less(flat, 1), pc.greater(flat, 118)))
     if position is not None:
-        _reject(path, "holds a non-finite number (NaN or inf)", parents[position].as_py(), column)
+        parent = pc.list_parent_indices(numbers)[position].as_py()
+        _reject(
+            path,
+            "holds an atomic number outside 1-118",
+            parent if rows is None else rows[parent].as_py(),
+            "structure.numbers",
+        )
+
+
+def validate_structures(
+    path: Path, structures: pa.StructArray, rows: pa.Array | None = None
+) -> None:
+    """Check whole structures of a predictions part: atoms, positions and cell.
+
+    Parameters
+    ----------
+    path
+        The part (named in the message).
+    structures
+        Values of its ``structure`` column (all rows, or those of ``rows``).
+    rows
+        The part's row index of each structure; ``None`` when they are all rows, in order.
+
+    Raises
+    ------
+    PartRejected
+        Naming the file, row and field.
+    """
+
+    def row_of(index: int) -> int:
+        return index if rows is None else rows[index].as_py()
+
+    numbers = structures.field("numbers")
+    positions = structures.field("positions")
+    n_atoms = pc.list_value_length(numbers)
+    row = _first_true(pc.not_equal(n_atoms, pc.list_value_length(positions)))
+    if row is not None:
+        _reject(path, "numbers and positions differ in length", row_of(row), "structure")
+    row = _first_true(pc.equal(n_atoms, 0))
+    if row is not None:
+        _reject(path, "has no atoms", row_of(row), "structure")
+    _check_atomic_numbers(path, numbers, rows)
+    for column, depth in (("positions", 2), ("cell", 1)):
+        row = _first_nonfinite_row(structures.field(column), depth)
+        if row is not None:
+            _reject(path, "holds a non-finite number (NaN or inf)", row_of(row), column)
 
 
 def validate_predictions(
@@ -179,34 +313,14 @@ def validate_predictions(
     if row is not None:
         _reject(path, "is not finite (NaN or inf)", row, "energy")
 
-    structure = pc.struct_field(table.column("structure"), "numbers")
-    positions = pc.struct_field(table.column("structure"), "positions")
-    n_atoms = pc.list_value_length(structure)
-    row = _first_true(pc.not_equal(n_atoms, pc.list_value_length(positions)))
-    if row is not None:
-        _reject(path, "numbers and positions differ in length", row, "structure")
+    numbers = pc.struct_field(table.column("structure"), "numbers")
+    n_atoms = pc.list_value_length(numbers)
     row = _first_true(pc.equal(n_atoms, 0))
     if row is not None:
         _reject(path, "has no atoms", row, "structure")
-    numbers = pc.list_flatten(structure)
-    bad_z = pc.or_(pc.less(numbers, 1), pc.greater(numbers, 118))
-    position = _first_true(bad_z)
-    if position is not None:
-        parents = pc.list_parent_indices(structure)
-        _reject(
-            path,
-            "holds an atomic number outside 1-118",
-            parents[position].as_py(),
-            "structure.numbers",
-        )
-    flat = pa.table(
-        {
-            "positions": positions,
-            "cell": pc.struct_field(table.column("structure"), "cell"),
-        }
-    )
-    _check_finite_nested(path, flat, "positions", 2)
-    _check_finite_nested(path, flat, "cell", 1)
+    _check_atomic_numbers(path, numbers, None)
+    if table.schema.field("structure").type.get_field_index("positions") >= 0:
+        validate_structures(path, table.column("structure").combine_chunks())
     forces = table.column("forces")
     row = _first_true(
         pc.and_(pc.is_valid(forces), pc.not_equal(pc.list_value_length(forces), n_atoms))
