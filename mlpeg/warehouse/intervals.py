@@ -119,7 +119,7 @@ class UpdateReport:
 def _cleared_variables(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Reset every selection and scoring variable for the block; restore them after it."""
     saved = {
-        name: con.execute(f"select getvariable('{name}')").fetchone()[0] for name in _VARIABLES
+        name: con.execute(f"select getvariable('{name}')").fetchall()[0][0] for name in _VARIABLES
     }
     for name in _VARIABLES:
         con.execute(f"reset variable {name}")
@@ -196,10 +196,10 @@ def _metrics_sql(con: duckdb.DuckDBPyConnection, schema: str) -> str:
     row = con.execute(
         "select sql from duckdb_views() where schema_name = ? and view_name = 'metrics'",
         [schema],
-    ).fetchone()
-    if row is None:
+    ).fetchall()
+    if not row:
         raise ConfigError(f"The warehouse has no view {schema}.metrics.")
-    body = re.split(r"\bAS\b", row[0], maxsplit=1, flags=re.IGNORECASE)[1].strip().rstrip(";")
+    body = re.split(r"\bAS\b", row[0][0], maxsplit=1, flags=re.IGNORECASE)[1].strip().rstrip(";")
     points = re.compile(
         rf'(?<![\w."])"?{re.escape(schema)}"?\s*\.\s*"?points"?(?![\w"])', re.IGNORECASE
     )
@@ -366,7 +366,7 @@ def _resample_batch(
         con.execute(_SYSTEMS_SQL)
         con.execute(_COUNTS_SQL, [settings.seed, benchmark.key, settings.n_resamples])
         con.execute(_POINTS_VIEW_SQL)
-        n_base = con.execute("select count(*) from _bootstrap_base").fetchone()[0]
+        n_base = con.execute("select count(*) from _bootstrap_base").fetchall()[0][0]
         step = max(1, MAX_ROWS_PER_QUERY // max(n_base, 1))
         values_sql = _VALUES_SQL.format(metrics=_metrics_sql(con, schema))
         for start in range(0, settings.n_resamples, step):
@@ -399,7 +399,7 @@ def rebuild_cache(con: duckdb.DuckDBPyConnection) -> int:
     with _cleared_variables(con):
         con.execute("delete from score_interval_cache")
         con.execute("insert into score_interval_cache by name select * from score_intervals_live")
-    return con.execute("select count(*) from score_interval_cache").fetchone()[0]
+    return con.execute("select count(*) from score_interval_cache").fetchall()[0][0]
 
 
 def update(
@@ -461,3 +461,32 @@ def update(
         raise
     con.execute("commit")
     return UpdateReport(len(pending), len({key for key, _ in batches}), cache_rebuilt=True)
+
+
+_DESCRIBE_SQL = """
+select min(n_resamples), max(n_resamples), min(seed), max(seed), count(*),
+from run_bootstrap
+semi join selected_runs using (run_id)
+"""
+
+
+def describe(con: duckdb.DuckDBPyConnection) -> str:
+    """Say in one sentence what the intervals of the selected runs are, for captions and tooltips.
+
+    Parameters
+    ----------
+    con
+        Any connection to the warehouse (read-only is fine).
+    """
+    row = con.execute(_DESCRIBE_SQL).fetchall()[0]
+    if not row[4]:
+        return "No bootstrap intervals: no scored run has been resampled yet."
+    n_low, n_high, seed_low, seed_high = row[:4]
+    resamples = f"{n_low:,}" if n_low == n_high else f"{n_low:,} to {n_high:,}"
+    seeds = f"seed {seed_low}" if seed_low == seed_high else f"seeds {seed_low} to {seed_high}"
+    return (
+        f"95 % bootstrap interval: each benchmark's systems resampled with replacement "
+        f"({resamples} resamples, {seeds}) and scored like the data; the 2.5th and 97.5th "
+        "percentiles of the resampled scores. Metrics that cannot be resampled (per-system "
+        "values, MD averages) are held at their value."
+    )

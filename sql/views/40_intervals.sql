@@ -77,6 +77,18 @@ metric_notes as materialized (
     semi join selected_runs using (run_id)
 ),
 
+-- why the metrics of a (model, benchmark) without resamples have none
+benchmark_notes as (
+    select
+        model_key,
+        benchmark_key,
+        'no metric could be resampled: ' || string_agg(distinct reason, '; ' order by reason)
+            as note,
+    from metric_notes
+    where not is_resampled and reason is not null
+    group by all
+),
+
 resampled_models as (
     select distinct model_key, from metric_notes where is_resampled
 ),
@@ -226,7 +238,7 @@ no_interval as (
         case
             when not is_unfiltered
                 then 'no interval under an element filter (resamples are of all points)'
-            else 'none of its metrics could be resampled'
+            else 'no part of it could be resampled'
         end as note,
     from resampling
 )
@@ -264,10 +276,12 @@ select
     coalesce(intervals.is_partial, false) as is_partial,
     case
         when scored.score is null or intervals.lo is not null then null
-        else (select note from no_interval)
+        when not (select is_unfiltered from resampling) then (select note from no_interval)
+        else coalesce(notes.note, (select note from no_interval))
     end as note,
 from benchmarks_scored as scored
 left join benchmark_intervals as intervals using (model_key, benchmark_key)
+left join benchmark_notes as notes using (model_key, benchmark_key)
 union all by name
 select
     'category' as level,
