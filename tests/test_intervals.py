@@ -55,7 +55,8 @@ from flat.points group by model_key;
 """,
     "single": """
 create or replace view single.metrics as
-select model_key, system || ' error' as metric_key, abs(pred - ref) as value
+select model_key, case system when 's0' then 's0 error' else 's1 error' end as metric_key,
+    abs(pred - ref) as value,
 from single.points;
 """,
     "md": """
@@ -299,7 +300,9 @@ def test_metrics_without_interval_say_why(warehouse_path):
             "where model_key = 'model-a' and benchmark_key in ('single', 'md')",
         )
     by_key = {(r["level"], r["benchmark_key"], r["metric_key"]): r for r in notes}
-    assert by_key[("metric", "single", "s0 error")]["note"] == intervals.REASON_SINGLE_SYSTEMS
+    # a resample without s0 has no 's0 error'; one with s0 twice has two 's1 error' rows
+    assert by_key[("metric", "single", "s0 error")]["note"] == intervals.REASON_MISSING
+    assert by_key[("metric", "single", "s1 error")]["note"] == intervals.REASON_PER_SYSTEM
     assert by_key[("metric", "md", "mae")]["note"] == "trajectory averages"
     assert by_key[("benchmark", "md", None)]["note"] == (
         "no metric could be resampled: trajectory averages"

@@ -13,9 +13,10 @@ evaluated on them with its reads of ``<schema>.points`` pointed at the resampled
 every benchmark's metric definitions apply unchanged, in one query per batch of runs.
 
 A metric gets an interval when every resample gives it exactly one finite value. One
-that a resample can lose or repeat (a per-system error such as a single NEB barrier), one
-not computed from the points (read from another view of predictions), one of a run with
-a single system, and the metrics of a benchmark whose ``benchmark.yml`` says
+that a resample can repeat (a value per system, such as one NEB barrier each) or leave
+without a value (one resting on a single system, or on too few usable ones), one not
+computed from the points (read from another view of predictions), one of a run with a
+single system, and the metrics of a benchmark whose ``benchmark.yml`` says
 ``no_intervals: <why>`` (MD-derived averages) get none, with the reason stored; the
 scoring views hold such metrics at their value in every resample.
 
@@ -66,7 +67,8 @@ _VARIABLES = (
 REASON_NO_VALUE = "no value to resample"
 REASON_ONE_SYSTEM = "one system: nothing to resample"
 REASON_NOT_FROM_POINTS = "not computed from the benchmark's points"
-REASON_SINGLE_SYSTEMS = "depends on single systems: a resample can lack or repeat them"
+REASON_MISSING = "some resamples leave it without a value: it rests on too few usable systems"
+REASON_PER_SYSTEM = "a value per system, not one over the systems"
 
 
 @dataclass(frozen=True)
@@ -311,8 +313,9 @@ judged as (
             when point.value is null or isnan(point.value) then '{no_value}'
             when coalesce(sizes.n_systems, 0) < 2 then '{one_system}'
             when draws.n_rows is null then '{not_from_points}'
+            when draws.n_rows > draws.n_distinct then '{per_system}'
             when draws.n_rows = ? and draws.n_distinct = ? and draws.n_finite = ? then null
-            else '{single_systems}'
+            else '{missing}'
         end as reason,
     from point
     left join sizes using (model_key)
@@ -332,7 +335,8 @@ from judged
             ("no_value", REASON_NO_VALUE),
             ("one_system", REASON_ONE_SYSTEM),
             ("not_from_points", REASON_NOT_FROM_POINTS),
-            ("single_systems", REASON_SINGLE_SYSTEMS),
+            ("per_system", REASON_PER_SYSTEM),
+            ("missing", REASON_MISSING),
         )
     }
 )
@@ -463,22 +467,32 @@ def update(
     return UpdateReport(len(pending), len({key for key, _ in batches}), cache_rebuilt=True)
 
 
-_DESCRIBE_SQL = """
-select min(n_resamples), max(n_resamples), min(seed), max(seed), count(*),
+#: The settings of the selected runs' resamples (what :func:`describe_settings` words).
+SETTINGS_SQL = """
+select
+    min(n_resamples) as min_resamples,
+    max(n_resamples) as max_resamples,
+    min(seed) as min_seed,
+    max(seed) as max_seed,
+    count(*) as n_runs,
 from run_bootstrap
 semi join selected_runs using (run_id)
 """
 
 
 def describe(con: duckdb.DuckDBPyConnection) -> str:
-    """Say in one sentence what the intervals of the selected runs are, for captions and tooltips.
+    """Say what the intervals of the selected runs are, for captions and tooltips.
 
     Parameters
     ----------
     con
         Any connection to the warehouse (read-only is fine).
     """
-    row = con.execute(_DESCRIBE_SQL).fetchall()[0]
+    return describe_settings(con.execute(SETTINGS_SQL).fetchall()[0])
+
+
+def describe_settings(row: tuple) -> str:
+    """Word one row of :data:`SETTINGS_SQL`."""
     if not row[4]:
         return "No bootstrap intervals: no scored run has been resampled yet."
     n_low, n_high, seed_low, seed_high = row[:4]
