@@ -880,9 +880,9 @@ def _show_leaderboard(
     profile: str | None = None,
     ci: bool = False,
 ) -> None:
-    from mlpeg.render import INTERVAL_LEGEND, MARKS_LEGEND, leaderboard_table, marked_score
     import pyarrow as pa
 
+    from mlpeg.render import INTERVAL_LEGEND, MARKS_LEGEND, leaderboard_table, marked_score
     from mlpeg.warehouse.connect import reader
     from mlpeg.warehouse.intervals import describe
 
@@ -935,9 +935,7 @@ def _show_leaderboard(
     columns = ["model_key", "benchmark_key", "score", "state", "dispersion", "band"]
     if ci:
         columns[3:3] = ["score__lo", "score__hi"]
-        scores = [
-            (*row[:3], *ends.get((row[0], row[1]), (None, None)), *row[3:]) for row in scores
-        ]
+        scores = [(*row[:3], *ends.get((row[0], row[1]), (None, None)), *row[3:]) for row in scores]
     benchmarks = sorted({row[1] for row in scores})
     table = Table(title=f"Leaderboard: {category}", header_style="bold")
     table.add_column("model", no_wrap=True)

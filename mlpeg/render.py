@@ -93,6 +93,10 @@ def arrow_table(result: pa.Table, *, title: str | None = None, max_rows: int = 2
     return table
 
 
+def _interval(row: dict, column: str, shown: bool) -> tuple | None:
+    return (row.get(f"{column}__lo"), row.get(f"{column}__hi")) if shown else None
+
+
 def leaderboard_table(
     result: pa.Table,
     categories: dict[str, str],
@@ -141,10 +145,12 @@ def leaderboard_table(
         name = row["model_key"]
         if row.get("model_kind") == "baseline":
             name = f"{name} [dim](baseline)[/]"
-        def interval(column: str) -> tuple | None:
-            return (row.get(f"{column}__lo"), row.get(f"{column}__hi")) if intervals else None
-
-        cells = [name, marked_score(row["overall"], row["state"], interval=interval("overall"))]
+        cells = [
+            name,
+            marked_score(
+                row["overall"], row["state"], interval=_interval(row, "overall", intervals)
+            ),
+        ]
         for key in shown:
             marks = (row.get(f"{key}__marks") or "").split()
             any_marks = any_marks or bool(marks)
@@ -154,7 +160,7 @@ def leaderboard_table(
                     row.get(f"{key}__state"),
                     d3="D3" in marks,
                     quick="quick" in marks,
-                    interval=interval(key),
+                    interval=_interval(row, key, intervals),
                 )
             )
         table.add_row(*cells)

@@ -54,7 +54,10 @@ def test_summary_shows_intervals_as_error_bars(warehouse, monkeypatch):
         assert sorted(trace["y"]) == sorted(expected)
         assert len(expected) >= 2
         for model, score, plus, minus in zip(
-            trace["y"], trace["x"], trace["error_x"]["array"], trace["error_x"]["arrayminus"],
+            trace["y"],
+            trace["x"],
+            trace["error_x"]["array"],
+            trace["error_x"]["arrayminus"],
             strict=True,
         ):
             point, lo, hi = expected[model]

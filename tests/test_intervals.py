@@ -100,9 +100,7 @@ def _write_tree(root: Path) -> Path:
         folder.mkdir()
         extra = "no_intervals: trajectory averages\n" if key == "md" else ""
         listed = "\n".join(METRIC_YML.format(key=m, bad=bad) for m, bad in keys)
-        (folder / "benchmark.yml").write_text(
-            YML.format(key=key, extra=extra, metrics=listed)
-        )
+        (folder / "benchmark.yml").write_text(YML.format(key=key, extra=extra, metrics=listed))
         (folder / "calc.py").write_text("def tasks():\n    return []\n")
         (folder / "views.sql").write_text(POINTS.format(schema=key, key=key) + METRICS[key])
     return root
@@ -138,7 +136,9 @@ def _parts(landing: Path) -> None:
         for key in ("alpha", "flat", "single", "md"):
             n = 2 if key == "single" else 6
             shown = errors if key in ("alpha", "md") else [0.2] * n
-            rows = [prediction(s, "x", H2, 1.0 + e) for s, e in zip(systems[:n], shown)]
+            rows = [
+                prediction(s, "x", H2, 1.0 + e) for s, e in zip(systems[:n], shown, strict=True)
+            ]
             predictions_part(landing, rows, model=model, benchmark=key, run_id=f"{model}-{key}")
 
 
@@ -226,16 +226,12 @@ def test_fixed_seed_resamples_equal_numpy(warehouse_path):
         mae, maxe = resampled_alpha(model)
         for metric, expected in (("mae", mae), ("maxe", maxe)):
             got = [
-                r["value"]
-                for r in stored
-                if r["model_key"] == model and r["metric_key"] == metric
+                r["value"] for r in stored if r["model_key"] == model and r["metric_key"] == metric
             ]
             assert len(got) == R
             np.testing.assert_allclose(got, expected, rtol=1e-12)
             (row,) = [
-                r
-                for r in stored_intervals
-                if r["model_key"] == model and r["metric_key"] == metric
+                r for r in stored_intervals if r["model_key"] == model and r["metric_key"] == metric
             ]
             lo, hi = np.quantile(expected, [0.025, 0.975])
             assert (row["lo"], row["hi"]) == pytest.approx((lo, hi), rel=1e-12)
@@ -355,9 +351,7 @@ def test_update_resamples_only_what_changed(warehouse_path, tmp_path):
         assert (report.n_runs, report.n_benchmarks) == (1, 1)
         report = intervals.update(con, settings=intervals.BootstrapSettings(n_resamples=10))
         assert report.n_runs == 8  # new settings: every run again
-        counts = con.execute(
-            "select count(distinct resample) from run_metric_resamples"
-        ).fetchall()
+        counts = con.execute("select count(distinct resample) from run_metric_resamples").fetchall()
     finally:
         con.close()
     assert counts == [(10,)]
@@ -376,7 +370,7 @@ def test_cli_leaderboard_ci(warehouse_path):
     table = runner.invoke(app, ["leaderboard", "--ci", "-w", str(warehouse_path)])
     assert table.exit_code == 0, table.output
     with reader(warehouse_path) as con:
-        (lo, hi, point), = con.execute(
+        ((lo, hi, point),) = con.execute(
             "select lo, hi, score from score_intervals "
             "where level = 'overall' and model_key = 'model-a'"
         ).fetchall()

@@ -246,7 +246,9 @@ def interval_figure(intervals: pd.DataFrame, *, title: str = "") -> go.Figure:
             },
             customdata=[
                 [lo, hi, note]
-                for lo, hi, note in zip(rows["lo"].tolist(), rows["hi"].tolist(), notes, strict=True)
+                for lo, hi, note in zip(
+                    rows["lo"].tolist(), rows["hi"].tolist(), notes, strict=True
+                )
             ],
             hovertemplate=_INTERVAL_HOVER,
         )

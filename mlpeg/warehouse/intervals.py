@@ -188,7 +188,7 @@ def _batches(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[tuple[s
 
 
 def _metrics_sql(con: duckdb.DuckDBPyConnection, schema: str) -> str:
-    """The benchmark's ``metrics`` query with every read of its points resampled.
+    """Return the benchmark's ``metrics`` query with every read of its points resampled.
 
     Raises
     ------
@@ -452,7 +452,8 @@ def update(
                 if progress is not None:
                     progress(done, len(batches))
         con.executemany(
-            "insert into run_bootstrap (run_id, fingerprint, seed, n_resamples) values (?, ?, ?, ?)",
+            "insert into run_bootstrap (run_id, fingerprint, seed, n_resamples) "
+            "values (?, ?, ?, ?)",
             [[run, print_, settings.seed, settings.n_resamples] for run, print_ in pending.items()],
         )
         for name in ("_bootstrap_base", "_bootstrap_systems", "_bootstrap_counts"):

@@ -100,15 +100,11 @@ def intervals_section(categories: list[dict], params, models: list[str]) -> None
     if not st.toggle("Show 95 % intervals", value=True, key="summary_intervals", help=described):
         return
     scopes = {"Overall": None} | {c["title"]: c["category_key"] for c in categories}
-    scope = st.selectbox(
-        "Intervals of", list(scopes), key="summary_interval_scope", help=described
-    )
+    scope = st.selectbox("Intervals of", list(scopes), key="summary_interval_scope", help=described)
     category_key = scopes[scope]
     level = "overall" if category_key is None else "category"
     with st.spinner("Resampling…"):
-        table = queries.score_intervals(
-            store, params, level, category_key=category_key
-        ).to_pandas()
+        table = queries.score_intervals(store, params, level, category_key=category_key).to_pandas()
     if models:
         table = table[table["model_key"].isin(models)]
     if table["score"].notna().sum() == 0:
