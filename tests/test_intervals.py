@@ -388,3 +388,34 @@ def test_cli_leaderboard_ci(warehouse_path):
     assert "| score__lo | score__hi |" in category.output
     plain = runner.invoke(app, ["leaderboard", "-w", str(warehouse_path), "-f", "csv"])
     assert "__lo" not in plain.output
+
+
+def test_a_metrics_view_failing_on_resamples_costs_only_its_intervals(warehouse_path, tmp_path):
+    copy = tmp_path / "mlpeg.duckdb"
+    copy.write_bytes(warehouse_path.read_bytes())
+    con = connect_writer(copy)
+    try:
+        con.execute(
+            "create or replace view flat.metrics as select model_key, 'mae' as metric_key, "
+            "avg(abs(pred - ref)) + max(case when contains(system, chr(30)) "
+            "then error('a copied system') else 0 end) as value from flat.points group by all"
+        )
+        con.execute("delete from run_bootstrap where run_id like '%-flat' or run_id like '%-alpha'")
+        before = con.execute(
+            "select count(*) from run_metric_resamples where benchmark_key = 'alpha'"
+        ).fetchall()
+        assert intervals.update(con).n_runs == 4
+        reasons = dict(
+            con.execute(
+                "select benchmark_key, any_value(reason) from run_metric_intervals "
+                "where model_key = 'model-a' and benchmark_key in ('flat', 'alpha') group by all"
+            ).fetchall()
+        )
+        after = con.execute(
+            "select count(*) from run_metric_resamples where benchmark_key = 'alpha'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert reasons["flat"].startswith("its metrics view fails on resampled points")
+    assert "a copied system" in reasons["flat"]
+    assert reasons["alpha"] is None and after == before == [(4 * R,)]

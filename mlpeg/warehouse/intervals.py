@@ -280,7 +280,7 @@ where contains(model_key, chr(30))
 
 # one row per (run, metric) of the batch: its value's interval or why it has none
 _INTERVALS_SQL = """
-insert into run_metric_intervals
+insert into _bootstrap_intervals
 with
 point as (
     select run_id, benchmark_key, model_key, metric_key, value,
@@ -342,13 +342,19 @@ from judged
 )
 
 _RESAMPLES_SQL = """
-insert into run_metric_resamples
+insert into _bootstrap_resamples
 select intervals.run_id, intervals.benchmark_key, intervals.model_key, intervals.metric_key,
     draws.resample, draws.value,
 from _bootstrap_values as draws
-join run_metric_intervals as intervals using (model_key, metric_key)
+join _bootstrap_intervals as intervals using (model_key, metric_key)
 where list_contains(?::varchar[], intervals.run_id) and intervals.lo is not null
 """
+
+#: Temporary tables every batch adds its rows to, stored in one transaction at the end.
+_ACCUMULATORS = {
+    "_bootstrap_intervals": "run_metric_intervals",
+    "_bootstrap_resamples": "run_metric_resamples",
+}
 
 
 def _resample_batch(
@@ -357,7 +363,12 @@ def _resample_batch(
     run_ids: list[str],
     settings: BootstrapSettings,
 ) -> None:
-    """Resample one batch of runs of a benchmark (at most one run per model)."""
+    """Resample one batch of runs of a benchmark (at most one run per model).
+
+    Runs outside a transaction, adding to the temporary accumulators: a metrics view that
+    fails on resampled points costs its benchmark's intervals (the reason says so), never
+    the other benchmarks' or the warehouse's writes.
+    """
     con.execute("set variable mlpeg_run_ids = ?::varchar[]", [run_ids])
     con.execute(
         "create or replace temp table _bootstrap_values "
@@ -379,10 +390,9 @@ def _resample_batch(
             try:
                 con.execute(values_sql)
             except duckdb.Error as exc:
-                raise ConfigError(
-                    f"{benchmark.views_sql}: {schema}.metrics fails on resampled points of "
-                    f"run {', '.join(run_ids)}: {str(exc).splitlines()[0]}"
-                ) from exc
+                reason = f"its metrics view fails on resampled points: {str(exc).splitlines()[0]}"
+                con.execute("delete from _bootstrap_values")
+                break
     else:
         con.execute(
             "create or replace temp table _bootstrap_systems "
@@ -432,39 +442,45 @@ def update(
     UpdateReport
         How many runs were resampled and whether the cache was rebuilt.
 
-    Raises
-    ------
-    ConfigError
-        If a benchmark's metrics view fails on resampled points (nothing is changed then).
+    A benchmark whose metrics view fails on resampled points gets no intervals, the error
+    stored as their reason; the resampling runs outside any transaction, into temporary
+    tables, and what it found is stored in one transaction.
     """
     settings = settings or BootstrapSettings.from_environment()
     pending, gone = _pending(con, settings)
     if not pending and not gone:
         return UpdateReport(0, 0, cache_rebuilt=False)
     benchmarks = catalog.benchmarks()
+    for temporary, stored in _ACCUMULATORS.items():
+        con.execute(f"create or replace temp table {temporary} as from {stored} limit 0")
+    batches = _batches(con, list(pending))
+    with _cleared_variables(con):
+        for done, (benchmark_key, batch) in enumerate(batches, start=1):
+            _resample_batch(con, benchmarks[benchmark_key], batch, settings)
+            if progress is not None:
+                progress(done, len(batches))
     con.execute("begin transaction")
     try:
         _drop(con, list(pending) + gone)
-        batches = _batches(con, list(pending))
-        with _cleared_variables(con):
-            for done, (benchmark_key, batch) in enumerate(batches, start=1):
-                _resample_batch(con, benchmarks[benchmark_key], batch, settings)
-                if progress is not None:
-                    progress(done, len(batches))
+        for temporary, stored in _ACCUMULATORS.items():
+            con.execute(f"insert into {stored} from {temporary}")
         con.executemany(
             "insert into run_bootstrap (run_id, fingerprint, seed, n_resamples) "
             "values (?, ?, ?, ?)",
             [[run, print_, settings.seed, settings.n_resamples] for run, print_ in pending.items()],
         )
-        for name in ("_bootstrap_base", "_bootstrap_systems", "_bootstrap_counts"):
-            con.execute(f"drop table if exists {name}")
-        con.execute("drop view if exists _bootstrap_points")
-        con.execute("drop table if exists _bootstrap_values")
         rebuild_cache(con)
     except BaseException:
         con.execute("rollback")
         raise
     con.execute("commit")
+    con.execute("drop view if exists _bootstrap_points")
+    for name in ("_bootstrap_base", "_bootstrap_systems", "_bootstrap_counts", "_bootstrap_values"):
+        con.execute(f"drop table if exists {name}")
+    for name in _ACCUMULATORS:
+        con.execute(f"drop table if exists {name}")
+    for name in ("mlpeg_bootstrap_from", "mlpeg_bootstrap_to"):
+        con.execute(f"reset variable {name}")
     return UpdateReport(len(pending), len({key for key, _ in batches}), cache_rebuilt=True)
 
 
