@@ -214,7 +214,7 @@ def test_fixed_seed_resamples_equal_numpy(warehouse_path):
     with reader(warehouse_path) as con:
         stored = rows_of(
             con,
-            "select model_key, metric_key, resample, value from run_metric_resamples "
+            "select model_key, metric_key, resample, value from metric_resamples "
             "where benchmark_key = 'alpha' order by all",
         )
         stored_intervals = rows_of(
@@ -402,7 +402,7 @@ def test_a_metrics_view_failing_on_resamples_costs_only_its_intervals(warehouse_
         )
         con.execute("delete from run_bootstrap where run_id like '%-flat' or run_id like '%-alpha'")
         before = con.execute(
-            "select count(*) from run_metric_resamples where benchmark_key = 'alpha'"
+            "select count(*) from metric_resamples where benchmark_key = 'alpha'"
         ).fetchall()
         assert intervals.update(con).n_runs == 4
         reasons = dict(
@@ -412,7 +412,7 @@ def test_a_metrics_view_failing_on_resamples_costs_only_its_intervals(warehouse_
             ).fetchall()
         )
         after = con.execute(
-            "select count(*) from run_metric_resamples where benchmark_key = 'alpha'"
+            "select count(*) from metric_resamples where benchmark_key = 'alpha'"
         ).fetchall()
     finally:
         con.close()

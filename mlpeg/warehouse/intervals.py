@@ -208,22 +208,32 @@ def _metrics_sql(con: duckdb.DuckDBPyConnection, schema: str) -> str:
     return points.sub("_bootstrap_points", body)
 
 
+# the run's points, each with its model's index, its system's index (0-based, systems sorted
+# by name) and the run's number of systems
 _BASE_SQL = """
 create or replace temp table _bootstrap_base as
-select computed.*
-from {schema}.points as computed
-semi join selected_runs as selected
-    on selected.model_key = computed.model_key and selected.benchmark_key = ?
-"""
-
-_SYSTEMS_SQL = """
-create or replace temp table _bootstrap_systems as
-select
-    model_key,
-    system,
-    dense_rank() over (partition by model_key order by system nulls last) - 1 as system_index,
-    count(*) over (partition by model_key) as n_systems,
-from (select distinct model_key, system from _bootstrap_base)
+with
+computed as (
+    select computed.*
+    from {schema}.points as computed
+    semi join selected_runs as selected
+        on selected.model_key = computed.model_key and selected.benchmark_key = ?
+),
+systems as (
+    select
+        model_key,
+        system,
+        dense_rank() over (order by model_key) - 1 as _bootstrap_model,
+        dense_rank() over (partition by model_key order by system nulls last) - 1
+            as _bootstrap_system,
+        count(*) over (partition by model_key) as _bootstrap_n,
+    from (select distinct model_key, system from computed)
+)
+select computed.*, systems._bootstrap_model, systems._bootstrap_system, systems._bootstrap_n,
+from computed
+join systems
+    on systems.model_key = computed.model_key
+    and systems.system is not distinct from computed.system
 """
 
 # how often each system index of each run size is drawn in each resample
@@ -231,7 +241,7 @@ _COUNTS_SQL = """
 create or replace temp table _bootstrap_counts as
 with
 sizes as (
-    select distinct n_systems from _bootstrap_systems
+    select distinct _bootstrap_n as n_systems from _bootstrap_base
 ),
 draws as (
     select n_systems, unnest(range(n_systems)) as draw from sizes
@@ -247,6 +257,19 @@ cross join range(?) as ids(resample)
 group by all
 """
 
+# the key each (model, resample) is evaluated under: chr(30) and a number, short enough for
+# DuckDB to keep inline (no string is built per row)
+_KEYS_SQL = """
+create or replace temp table _bootstrap_keys as
+select
+    models.model_key,
+    models._bootstrap_model as model_index,
+    ids.resample::usmallint as resample,
+    chr(30) || (models._bootstrap_model * ? + ids.resample)::varchar as resampled_key,
+from (select distinct model_key, _bootstrap_model from _bootstrap_base) as models
+cross join range(?) as ids(resample)
+"""
+
 _POINTS_VIEW_SQL = """
 create or replace temp view _bootstrap_points as
 with copies as (
@@ -255,27 +278,23 @@ with copies as (
     where resample >= getvariable('mlpeg_bootstrap_from')
       and resample < getvariable('mlpeg_bootstrap_to')
 )
-select base.* replace (
-    base.model_key || chr(30) || copies.resample::varchar as model_key,
+select base.* exclude (_bootstrap_model, _bootstrap_system, _bootstrap_n) replace (
+    keys.resampled_key as model_key,
     case when copies.copy = 0 then base.system
         else base.system || chr(30) || copies.copy::varchar end as system
 )
 from _bootstrap_base as base
-join _bootstrap_systems as systems
-    on systems.model_key = base.model_key and systems.system is not distinct from base.system
 join copies
-    on copies.n_systems = systems.n_systems and copies.system_index = systems.system_index
+    on copies.n_systems = base._bootstrap_n and copies.system_index = base._bootstrap_system
+join _bootstrap_keys as keys
+    on keys.model_index = base._bootstrap_model and keys.resample = copies.resample
 """
 
 _VALUES_SQL = """
 insert into _bootstrap_values
-select
-    split_part(model_key, chr(30), 1) as model_key,
-    split_part(model_key, chr(30), 2)::usmallint as resample,
-    metric_key,
-    value::double as value,
-from ({metrics})
-where contains(model_key, chr(30))
+select keys.model_key, keys.resample, computed.metric_key, computed.value::double,
+from ({metrics}) as computed
+join _bootstrap_keys as keys on keys.resampled_key = computed.model_key
 """
 
 # one row per (run, metric) of the batch: its value's interval or why it has none
@@ -288,7 +307,7 @@ point as (
     where list_contains(?::varchar[], run_id)
 ),
 sizes as (
-    select model_key, max(n_systems) as n_systems, from _bootstrap_systems group by all
+    select model_key, max(_bootstrap_n) as n_systems, from _bootstrap_base group by all
 ),
 draws as (
     select
@@ -322,6 +341,7 @@ judged as (
     left join draws using (model_key, metric_key)
 )
 select
+    nextval('bootstrap_series') as series_id,
     run_id, benchmark_key, model_key, metric_key, value,
     case when reason is null then lo end as lo,
     case when reason is null then hi end as hi,
@@ -343,8 +363,7 @@ from judged
 
 _RESAMPLES_SQL = """
 insert into _bootstrap_resamples
-select intervals.run_id, intervals.benchmark_key, intervals.model_key, intervals.metric_key,
-    draws.resample, draws.value,
+select intervals.series_id, draws.resample, draws.value,
 from _bootstrap_values as draws
 join _bootstrap_intervals as intervals using (model_key, metric_key)
 where list_contains(?::varchar[], intervals.run_id) and intervals.lo is not null
@@ -378,8 +397,8 @@ def _resample_batch(
     schema = benchmark.schema_name
     if reason is None:
         con.execute(_BASE_SQL.format(schema=schema), [benchmark.key])
-        con.execute(_SYSTEMS_SQL)
         con.execute(_COUNTS_SQL, [settings.seed, benchmark.key, settings.n_resamples])
+        con.execute(_KEYS_SQL, [settings.n_resamples, settings.n_resamples])
         con.execute(_POINTS_VIEW_SQL)
         n_base = con.execute("select count(*) from _bootstrap_base").fetchall()[0][0]
         step = max(1, MAX_ROWS_PER_QUERY // max(n_base, 1))
@@ -395,8 +414,7 @@ def _resample_batch(
                 break
     else:
         con.execute(
-            "create or replace temp table _bootstrap_systems "
-            "(model_key varchar, system varchar, system_index bigint, n_systems bigint)"
+            "create or replace temp table _bootstrap_base (model_key varchar, _bootstrap_n bigint)"
         )
     n = settings.n_resamples
     con.execute(_INTERVALS_SQL, [run_ids, reason, reason, n, n, n])
@@ -404,7 +422,12 @@ def _resample_batch(
 
 
 def _drop(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> None:
-    for table in ("run_metric_resamples", "run_metric_intervals", "run_bootstrap"):
+    con.execute(
+        "delete from run_metric_resamples where series_id in (select series_id "
+        "from run_metric_intervals where list_contains(?::varchar[], run_id))",
+        [run_ids],
+    )
+    for table in ("run_metric_intervals", "run_bootstrap"):
         con.execute(f"delete from {table} where list_contains(?::varchar[], run_id)", [run_ids])
 
 
@@ -475,7 +498,7 @@ def update(
         raise
     con.execute("commit")
     con.execute("drop view if exists _bootstrap_points")
-    for name in ("_bootstrap_base", "_bootstrap_systems", "_bootstrap_counts", "_bootstrap_values"):
+    for name in ("_bootstrap_base", "_bootstrap_counts", "_bootstrap_keys", "_bootstrap_values"):
         con.execute(f"drop table if exists {name}")
     for name in _ACCUMULATORS:
         con.execute(f"drop table if exists {name}")

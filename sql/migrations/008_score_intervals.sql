@@ -2,20 +2,21 @@
 -- the default scores built from them (mlpeg.warehouse.intervals keeps them in step; the
 -- views are in views/40_intervals.sql).
 
--- grain: one row per (run, metric, resample): the metric's value over the run's points
--- resampled by system (only metrics whose every resample has one value; see
--- run_metric_intervals.reason for the others)
+-- numbers the resampled series: one per (run, metric) that has resamples
+create sequence if not exists bootstrap_series;
+
+-- grain: one row per (series, resample): the metric's value over the run's points
+-- resampled by system (series_id: see run_metric_intervals; only metrics whose every
+-- resample has one value have a series)
 create table if not exists run_metric_resamples (
-    run_id varchar not null,
-    benchmark_key varchar not null,
-    model_key varchar not null,
-    metric_key varchar not null,
+    series_id integer not null,
     resample usmallint not null,
     value double not null,
 );
 
 -- grain: one row per (run, metric): the metric value's interval, or why it has none
 create table if not exists run_metric_intervals (
+    series_id integer not null,
     run_id varchar not null,
     benchmark_key varchar not null,
     model_key varchar not null,

@@ -35,9 +35,29 @@ create or replace macro bootstrap_index(salt, resample, draw, n) as
         xor(bootstrap_fmix32(xor(salt::ubigint, resample::ubigint)), draw::ubigint)
     ) % n::ubigint;
 
+-- grain: one row per (run, metric, resample): the stored resampled values with their names
+create or replace view metric_resamples as
+select
+    intervals.run_id,
+    intervals.benchmark_key,
+    intervals.model_key,
+    intervals.metric_key,
+    resamples.resample,
+    resamples.value,
+from run_metric_resamples as resamples
+join run_metric_intervals as intervals using (series_id);
+
+-- The two halves of weighted_mean (sql/macros.sql): parts held at their value and
+-- resampled parts are summed apart and added, which is weighted_mean over all of them.
+create or replace macro weighted_sum(score, weight) as
+    coalesce(sum(score * weight) filter (where score is not null and weight > 0), 0);
+create or replace macro weight_sum(score, weight) as
+    coalesce(sum(weight) filter (where score is not null and weight > 0), 0);
+
 -- grain: one row per score (level, model, category, benchmark, metric) of the current
 -- scoring: the point estimate, the interval of its resamples and, where there is none, why.
 -- level is 'metric', 'benchmark', 'category' or 'overall'; the keys below a level are null.
+-- The resamples are joined and grouped on integer ids; names are joined back at the end.
 create or replace view score_intervals_live as
 with
 metrics_scored as materialized (
@@ -59,22 +79,203 @@ resampling as (
         and getvariable('mlpeg_exclusion_scenarios') is null as is_unfiltered,
 ),
 
-bootstrapped as materialized (
-    select run_bootstrap.n_resamples,
-    from run_bootstrap
-    semi join selected_runs using (run_id)
-),
-
-resample_ids as (
-    select unnest(range(coalesce(max(n_resamples), 0))) as resample,
-    from bootstrapped
-    where (select is_unfiltered from resampling)
-),
-
 metric_notes as materialized (
-    select model_key, benchmark_key, metric_key, lo is not null as is_resampled, reason,
+    select
+        model_key,
+        benchmark_key,
+        metric_key,
+        series_id,
+        lo is not null and (select is_unfiltered from resampling) as is_resampled,
+        reason,
     from run_metric_intervals
     semi join selected_runs using (run_id)
+),
+
+-- integer ids of every (model, benchmark), (model, category) and model
+benchmark_ids as materialized (
+    select
+        model_key,
+        benchmark_key,
+        category_key,
+        benchmark_weight,
+        score,
+        row_number() over (order by model_key, benchmark_key) as benchmark_id,
+        dense_rank() over (order by model_key, category_key) as category_id,
+        dense_rank() over (order by model_key) as model_id,
+    from benchmarks_scored
+),
+
+category_ids as materialized (
+    select distinct
+        ids.model_key, ids.category_key, ids.category_id, ids.model_id,
+        scored.category_weight, scored.score,
+    from benchmark_ids as ids
+    join categories_scored as scored using (model_key, category_key)
+),
+
+-- every resampled metric of the selected runs, with its thresholds and weight
+series as materialized (
+    select notes.series_id, ids.benchmark_id, scored.good, scored.bad, scored.weight,
+    from metric_notes as notes
+    join metrics_scored as scored using (model_key, benchmark_key, metric_key)
+    join benchmark_ids as ids using (model_key, benchmark_key)
+    where notes.is_resampled
+),
+
+metric_draws as (
+    select
+        series.series_id,
+        series.benchmark_id,
+        series.weight,
+        draws.resample,
+        metric_score(draws.value, series.good, series.bad) as score,
+    from run_metric_resamples as draws
+    join series using (series_id)
+),
+
+-- per (model, benchmark): the metrics that count and are not resampled
+benchmark_fixed as materialized (
+    select
+        ids.benchmark_id,
+        weighted_sum(held.score, held.weight) as fixed_sum,
+        weight_sum(held.score, held.weight) as fixed_weight,
+        weight_sum(held.score, held.weight) > 0 as is_partial,
+    from benchmark_ids as ids
+    left join (
+        select * from metrics_scored
+        anti join (select * from metric_notes where is_resampled) as notes
+            using (model_key, benchmark_key, metric_key)
+    ) as held using (model_key, benchmark_key)
+    group by ids.benchmark_id
+),
+
+benchmark_draws as materialized (
+    select
+        draws.benchmark_id,
+        draws.resample,
+        (weighted_sum(draws.score, draws.weight) + any_value(fixed.fixed_sum))
+            / nullif(weight_sum(draws.score, draws.weight) + any_value(fixed.fixed_weight), 0)
+            as score,
+        any_value(fixed.is_partial) as is_partial,
+    from metric_draws as draws
+    join benchmark_fixed as fixed using (benchmark_id)
+    where draws.weight > 0
+    group by draws.benchmark_id, draws.resample
+),
+
+resampled_benchmarks as materialized (
+    select distinct benchmark_id, is_partial, from benchmark_draws
+),
+
+category_fixed as materialized (
+    select
+        ids.category_id,
+        weighted_sum(held.score, held.benchmark_weight) as fixed_sum,
+        weight_sum(held.score, held.benchmark_weight) as fixed_weight,
+        weight_sum(held.score, held.benchmark_weight) > 0 as is_partial,
+    from category_ids as ids
+    left join (
+        select * from benchmark_ids anti join resampled_benchmarks using (benchmark_id)
+    ) as held using (category_id)
+    group by ids.category_id
+),
+
+category_draws as materialized (
+    select
+        ids.category_id,
+        draws.resample,
+        (weighted_sum(draws.score, ids.benchmark_weight) + any_value(fixed.fixed_sum))
+            / nullif(
+                weight_sum(draws.score, ids.benchmark_weight) + any_value(fixed.fixed_weight), 0
+            ) as score,
+        any_value(fixed.is_partial) or bool_or(draws.is_partial) as is_partial,
+    from benchmark_draws as draws
+    join benchmark_ids as ids using (benchmark_id)
+    join category_fixed as fixed using (category_id)
+    where ids.benchmark_weight > 0
+    group by ids.category_id, draws.resample
+),
+
+resampled_categories as materialized (
+    select category_id, bool_or(is_partial) as is_partial, from category_draws group by all
+),
+
+overall_fixed as materialized (
+    select
+        models.model_id,
+        weighted_sum(held.score, held.category_weight) as fixed_sum,
+        weight_sum(held.score, held.category_weight) as fixed_weight,
+        weight_sum(held.score, held.category_weight) > 0 as is_partial,
+    from (select distinct model_id from category_ids) as models
+    left join (
+        select * from category_ids anti join resampled_categories using (category_id)
+    ) as held using (model_id)
+    group by models.model_id
+),
+
+overall_draws as (
+    select
+        ids.model_id,
+        draws.resample,
+        (weighted_sum(draws.score, ids.category_weight) + any_value(fixed.fixed_sum))
+            / nullif(
+                weight_sum(draws.score, ids.category_weight) + any_value(fixed.fixed_weight), 0
+            ) as score,
+        any_value(fixed.is_partial) or bool_or(draws.is_partial) as is_partial,
+    from category_draws as draws
+    join category_ids as ids using (category_id)
+    join overall_fixed as fixed using (model_id)
+    where ids.category_weight > 0
+    group by ids.model_id, draws.resample
+),
+
+metric_intervals as (
+    select
+        series_id,
+        quantile_cont(score, 0.025) as lo,
+        quantile_cont(score, 0.975) as hi,
+        count(*)::integer as n_resamples,
+    from metric_draws
+    group by series_id
+),
+
+benchmark_intervals as (
+    select
+        benchmark_id,
+        quantile_cont(score, 0.025) as lo,
+        quantile_cont(score, 0.975) as hi,
+        count(*)::integer as n_resamples,
+        bool_or(is_partial) as is_partial,
+    from benchmark_draws
+    group by benchmark_id
+),
+
+category_intervals as (
+    select
+        category_id,
+        quantile_cont(score, 0.025) as lo,
+        quantile_cont(score, 0.975) as hi,
+        count(*)::integer as n_resamples,
+        bool_or(is_partial) as is_partial,
+    from category_draws
+    group by category_id
+),
+
+overall_intervals as (
+    select
+        model_id,
+        quantile_cont(score, 0.025) as lo,
+        quantile_cont(score, 0.975) as hi,
+        count(*)::integer as n_resamples,
+        bool_or(is_partial) as is_partial,
+    from overall_draws
+    group by model_id
+),
+
+overall_scored as (
+    select model_key, any_value(model_id) as model_id, weighted_mean(score, category_weight) as score,
+    from category_ids
+    group by model_key
 ),
 
 -- why the metrics of a (model, benchmark) without resamples have none
@@ -87,150 +288,6 @@ benchmark_notes as (
     from metric_notes
     where not is_resampled and reason is not null
     group by all
-),
-
-resampled_models as (
-    select distinct model_key, from metric_notes where is_resampled
-),
-
--- one row per (model, metric, resample) of every model with resamples: the resampled
--- metric's score, or the point score of a metric that has no resamples
-metric_draws as (
-    select
-        scored.model_key,
-        scored.category_key,
-        scored.benchmark_key,
-        scored.metric_key,
-        scored.weight,
-        resamples.resample,
-        metric_score(resamples.value, scored.good, scored.bad) as score,
-        true as is_resampled,
-    from run_metric_resamples as resamples
-    semi join selected_runs using (run_id)
-    join metrics_scored as scored using (model_key, benchmark_key, metric_key)
-    where resamples.resample in (select resample from resample_ids)
-    union all
-    select
-        scored.model_key,
-        scored.category_key,
-        scored.benchmark_key,
-        scored.metric_key,
-        scored.weight,
-        ids.resample,
-        scored.score,
-        false as is_resampled,
-    from metrics_scored as scored
-    semi join resampled_models using (model_key)
-    anti join (select * from metric_notes where is_resampled) as notes
-        using (model_key, benchmark_key, metric_key)
-    cross join resample_ids as ids
-),
-
--- whether a part that counts in a mean (weight > 0, has a score) is resampled / held
-metric_parts as (
-    select
-        *,
-        score is not null and weight > 0 as counts,
-    from metric_draws
-),
-
-benchmark_draws as (
-    select
-        model_key,
-        category_key,
-        benchmark_key,
-        resample,
-        weighted_mean(score, weight) as score,
-        coalesce(bool_or(is_resampled) filter (where counts), false) as is_resampled,
-        coalesce(bool_or(not is_resampled) filter (where counts), false) as is_partial,
-    from metric_parts
-    group by all
-),
-
-category_draws as (
-    select
-        draws.model_key,
-        draws.category_key,
-        draws.resample,
-        weighted_mean(draws.score, weights.benchmark_weight) as score,
-        coalesce(bool_or(draws.is_resampled) filter (where draws.score is not null
-            and weights.benchmark_weight > 0), false) as is_resampled,
-        coalesce(bool_or(draws.is_partial or not draws.is_resampled) filter (
-            where draws.score is not null and weights.benchmark_weight > 0), false) as is_partial,
-    from benchmark_draws as draws
-    join benchmarks_scored as weights using (model_key, benchmark_key)
-    group by all
-),
-
-overall_draws as (
-    select
-        draws.model_key,
-        draws.resample,
-        weighted_mean(draws.score, weights.category_weight) as score,
-        coalesce(bool_or(draws.is_resampled) filter (where draws.score is not null
-            and weights.category_weight > 0), false) as is_resampled,
-        coalesce(bool_or(draws.is_partial or not draws.is_resampled) filter (
-            where draws.score is not null and weights.category_weight > 0), false) as is_partial,
-    from category_draws as draws
-    join categories_scored as weights using (model_key, category_key)
-    group by all
-),
-
-metric_intervals as (
-    select
-        model_key,
-        benchmark_key,
-        metric_key,
-        quantile_cont(score, 0.025) as lo,
-        quantile_cont(score, 0.975) as hi,
-        count(*)::integer as n_resamples,
-    from metric_parts
-    where is_resampled
-    group by all
-),
-
-benchmark_intervals as (
-    select
-        model_key,
-        benchmark_key,
-        quantile_cont(score, 0.025) as lo,
-        quantile_cont(score, 0.975) as hi,
-        count(*)::integer as n_resamples,
-        bool_or(is_partial) as is_partial,
-    from benchmark_draws
-    where is_resampled
-    group by all
-),
-
-category_intervals as (
-    select
-        model_key,
-        category_key,
-        quantile_cont(score, 0.025) as lo,
-        quantile_cont(score, 0.975) as hi,
-        count(*)::integer as n_resamples,
-        bool_or(is_partial) as is_partial,
-    from category_draws
-    where is_resampled
-    group by all
-),
-
-overall_intervals as (
-    select
-        model_key,
-        quantile_cont(score, 0.025) as lo,
-        quantile_cont(score, 0.975) as hi,
-        count(*)::integer as n_resamples,
-        bool_or(is_partial) as is_partial,
-    from overall_draws
-    where is_resampled
-    group by all
-),
-
-overall_scored as (
-    select model_key, weighted_mean(score, category_weight) as score,
-    from categories_scored
-    group by model_key
 ),
 
 no_interval as (
@@ -260,46 +317,47 @@ select
         else coalesce(notes.reason, 'not resampled yet')
     end as note,
 from metrics_scored as scored
-left join metric_intervals as intervals using (model_key, benchmark_key, metric_key)
 left join metric_notes as notes using (model_key, benchmark_key, metric_key)
+left join metric_intervals as intervals
+    on intervals.series_id = notes.series_id and notes.is_resampled
 union all by name
 select
     'benchmark' as level,
-    scored.model_key,
-    scored.category_key,
-    scored.benchmark_key,
+    ids.model_key,
+    ids.category_key,
+    ids.benchmark_key,
     null as metric_key,
-    scored.score,
+    ids.score,
     intervals.lo,
     intervals.hi,
     intervals.n_resamples,
     coalesce(intervals.is_partial, false) as is_partial,
     case
-        when scored.score is null or intervals.lo is not null then null
+        when ids.score is null or intervals.lo is not null then null
         when not (select is_unfiltered from resampling) then (select note from no_interval)
         else coalesce(notes.note, (select note from no_interval))
     end as note,
-from benchmarks_scored as scored
-left join benchmark_intervals as intervals using (model_key, benchmark_key)
+from benchmark_ids as ids
+left join benchmark_intervals as intervals using (benchmark_id)
 left join benchmark_notes as notes using (model_key, benchmark_key)
 union all by name
 select
     'category' as level,
-    scored.model_key,
-    scored.category_key,
+    ids.model_key,
+    ids.category_key,
     null as benchmark_key,
     null as metric_key,
-    scored.score,
+    ids.score,
     intervals.lo,
     intervals.hi,
     intervals.n_resamples,
     coalesce(intervals.is_partial, false) as is_partial,
     case
-        when scored.score is null or intervals.lo is not null then null
+        when ids.score is null or intervals.lo is not null then null
         else (select note from no_interval)
     end as note,
-from categories_scored as scored
-left join category_intervals as intervals using (model_key, category_key)
+from category_ids as ids
+left join category_intervals as intervals using (category_id)
 union all by name
 select
     'overall' as level,
@@ -317,7 +375,7 @@ select
         else (select note from no_interval)
     end as note,
 from overall_scored as scored
-left join overall_intervals as intervals using (model_key);
+left join overall_intervals as intervals using (model_id);
 
 -- grain: as score_intervals_live. The default scoring (no variable set) reads the rows
 -- stored at ingest (score_interval_cache, kept in step by mlpeg.warehouse.intervals);
