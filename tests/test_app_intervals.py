@@ -8,15 +8,30 @@ import pytest
 from app_helpers import app_warehouse
 from streamlit.testing.v1 import AppTest
 
+from mlpeg import catalog
+from mlpeg.models import registry
 from mlpeg.paths import REPO_ROOT
-from mlpeg.warehouse.connect import reader
+from mlpeg.warehouse import intervals
+from mlpeg.warehouse.connect import reader, writer
 
 APP = str(REPO_ROOT / "streamlit_app" / "app.py")
 
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
-    return app_warehouse(tmp_path_factory.mktemp("intervals"))
+    """The app tests' warehouse, resampled (the suite turns resampling off by default)."""
+    root = tmp_path_factory.mktemp("intervals")
+    path = app_warehouse(root)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLPEG_BENCHMARKS", str(root / "benchmarks"))
+        patch.setenv("MLPEG_MODELS", str(root / "models.yml"))
+        catalog.clear_cache()
+        registry.clear_cache()
+        with writer(path) as con:
+            intervals.update(con, settings=intervals.BootstrapSettings())
+        catalog.clear_cache()
+        registry.clear_cache()
+    return path
 
 
 def _chart(at: AppTest) -> dict:
