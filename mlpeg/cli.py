@@ -1020,9 +1020,7 @@ def leaderboard(
     bootstrap interval: each benchmark's systems resampled with replacement (1,000 times,
     fixed seed) and scored the same way.
     """
-    _show_leaderboard(
-        warehouse, category, format_, baselines=baselines, profile=profile, ci=ci
-    )
+    _show_leaderboard(warehouse, category, format_, baselines=baselines, profile=profile, ci=ci)
 
 
 @app.command("runs")

@@ -1,4 +1,4 @@
--- Schema version 8: bootstrap resamples of every run's metrics, and the 95 % intervals of
+-- Schema version 10: bootstrap resamples of every run's metrics, and the 95 % intervals of
 -- the default scores built from them (mlpeg.warehouse.intervals keeps them in step; the
 -- views are in views/40_intervals.sql).
 
