@@ -85,3 +85,21 @@ def test_summary_shows_intervals_as_error_bars(warehouse, monkeypatch):
 
     at.toggle(key="summary_intervals").set_value(False).run()
     assert not at.get("plotly_chart")
+
+
+def test_compare_page_shows_each_benchmark_interval(warehouse, monkeypatch):
+    monkeypatch.setenv("MLPEG_WAREHOUSE", str(warehouse))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("app_pages/compare.py").run()
+    at.selectbox(key="compare_a").set_value("model-a").run()
+    at.selectbox(key="compare_b").set_value("model-b").run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = at.dataframe[0].value.set_index("Benchmark")
+    with reader(warehouse) as con:
+        rows = con.execute(
+            "select benchmark_key, lo, hi from score_intervals "
+            "where level = 'benchmark' and model_key = 'model-a' and lo is not null"
+        ).fetchall()
+    assert rows
+    for benchmark, lo, hi in rows:
+        assert shown.loc[benchmark, "95 % interval A"] == f"{lo:.3f} – {hi:.3f}"
