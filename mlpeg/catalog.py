@@ -141,6 +141,7 @@ class Benchmark:
     notes: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     checks: tuple[dict[str, Any], ...] = ()
+    no_intervals: str | None = None  # why its scores get no bootstrap interval
 
     @property
     def in_main_job(self) -> bool:

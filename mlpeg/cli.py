@@ -642,6 +642,20 @@ def calc(
         raise typer.Exit(1)
 
 
+def _update_intervals(con, progress: Progress) -> None:
+    """Resample the runs the ingest changed (once, after every part is in), with progress."""
+    from mlpeg.warehouse.intervals import update
+
+    bar = progress.add_task("bootstrap intervals", total=None)
+
+    def advance(done: int, total: int) -> None:
+        progress.update(bar, completed=done, total=total)
+
+    report = update(con, progress=advance)
+    if not report.n_runs:  # nothing changed: no bar left behind
+        progress.update(bar, visible=False)
+
+
 def _ingest(warehouse: Path, paths: list[Path]) -> int:
     from mlpeg.bundle import is_bundle_path
     from mlpeg.warehouse.connect import writer
@@ -662,6 +676,7 @@ def _ingest(warehouse: Path, paths: list[Path]) -> int:
             if result.outcome == Outcome.REJECTED:
                 progress.console.print(f"[red]rejected[/] {result.message}")
             progress.advance(bar)
+        _update_intervals(con, progress)
     console.print(
         f"{len(parts)} parts: {report.count(Outcome.LOADED)} loaded "
         f"({report.rows_loaded:,} rows), {report.count(Outcome.SKIPPED)} already in, "
@@ -835,6 +850,27 @@ def _explain(warehouse: Path, name: str) -> None:
     console.print(table if found.reads else "  reads nothing the warehouse builds")
 
 
+def _leaderboard_intervals(con, rows: list[dict], columns: list[str]) -> list[str]:
+    """Add ``<column>__lo`` and ``<column>__hi`` after overall and each category column."""
+    found = con.execute(
+        "select model_key, coalesce(category_key, 'overall'), lo, hi from score_intervals "
+        "where level in ('overall', 'category')"
+    ).fetchall()
+    ends = {(model, column): (lo, hi) for model, column, lo, hi in found}
+    scored = ["overall", *(c for c in columns if f"{c}__state" in columns)]
+    for row in rows:
+        for column in scored:
+            row[f"{column}__lo"], row[f"{column}__hi"] = ends.get(
+                (row["model_key"], column), (None, None)
+            )
+    ordered = []
+    for column in columns:
+        ordered.append(column)
+        if column in scored:
+            ordered += [f"{column}__lo", f"{column}__hi"]
+    return ordered
+
+
 def _show_leaderboard(
     warehouse: Path,
     category: str | None,
@@ -842,13 +878,18 @@ def _show_leaderboard(
     *,
     baselines: bool = True,
     profile: str | None = None,
+    ci: bool = False,
 ) -> None:
-    from mlpeg.render import MARKS_LEGEND, leaderboard_table, marked_score
+    import pyarrow as pa
+
+    from mlpeg.render import INTERVAL_LEGEND, MARKS_LEGEND, leaderboard_table, marked_score
     from mlpeg.warehouse.connect import reader
+    from mlpeg.warehouse.intervals import describe
 
     hidden = "" if baselines else " where model_kind != 'baseline'"
     with reader(warehouse) as con:
         _use_profile(con, profile)
+        described = describe(con) if ci else ""
         if category is None:
             result = con.sql(f"select * from leaderboard{hidden}").to_arrow_table()
             rows = con.execute(
@@ -860,8 +901,19 @@ def _show_leaderboard(
             if profile is not None:
                 weights = _profile_weights(con, profile, weights)
             title = "Leaderboard" if profile is None else f"Leaderboard (profile {profile})"
-            table = leaderboard_table(result, titles, title, weights=weights)
-            emit(result.to_pylist(), format_, table=table, columns=result.column_names)
+            records, columns = result.to_pylist(), result.column_names
+            if ci:
+                columns = _leaderboard_intervals(con, records, columns)
+            table = leaderboard_table(
+                pa.Table.from_pylist(records) if records else result,
+                titles,
+                title,
+                weights=weights,
+                intervals=ci,
+            )
+            if ci:
+                table.caption = "\n".join(filter(None, [table.caption, described]))
+            emit(records, format_, table=table, columns=columns)
             return
         scores = con.execute(
             "select model_key, benchmark_key, score, state, dispersion, band "
@@ -870,30 +922,45 @@ def _show_leaderboard(
             "order by model_key, benchmark_key",
             [category, baselines],
         ).fetchall()
+        ends = {}
+        if ci:
+            found = con.execute(
+                "select model_key, benchmark_key, lo, hi from score_intervals "
+                "where level = 'benchmark' and category_key = ?",
+                [category],
+            ).fetchall()
+            ends = {(model, bench): (lo, hi) for model, bench, lo, hi in found}
     if not scores:
         raise MlpegError(f"No benchmark scores for category '{category}'.")
     columns = ["model_key", "benchmark_key", "score", "state", "dispersion", "band"]
+    if ci:
+        columns[3:3] = ["score__lo", "score__hi"]
+        scores = [(*row[:3], *ends.get((row[0], row[1]), (None, None)), *row[3:]) for row in scores]
     benchmarks = sorted({row[1] for row in scores})
     table = Table(title=f"Leaderboard: {category}", header_style="bold")
     table.add_column("model", no_wrap=True)
     for key in benchmarks:
         table.add_column(key, justify="right")
-    by_model: dict[str, dict[str, tuple]] = {}
-    for model_key, bench, score, state, dispersion, band in scores:
-        by_model.setdefault(model_key, {})[bench] = (score, state, dispersion, band)
+    by_model: dict[str, dict[str, dict]] = {}
+    for row in scores:
+        cell = dict(zip(columns, row, strict=True))
+        by_model.setdefault(cell["model_key"], {})[cell["benchmark_key"]] = cell
     for model_key, cells in by_model.items():
+        shown = (cells.get(b, {"state": "not_run"}) for b in benchmarks)
         table.add_row(
             model_key,
             *(
                 marked_score(
-                    score, state, d3=dispersion == "d3bj", quick=band in ("quick", "subset")
+                    cell.get("score"),
+                    cell["state"],
+                    d3=cell.get("dispersion") == "d3bj",
+                    quick=cell.get("band") in ("quick", "subset"),
+                    interval=(cell.get("score__lo"), cell.get("score__hi")) if ci else None,
                 )
-                for score, state, dispersion, band in (
-                    cells.get(b, (None, "not_run", None, None)) for b in benchmarks
-                )
+                for cell in shown
             ),
         )
-    table.caption = MARKS_LEGEND
+    table.caption = "\n".join([MARKS_LEGEND, INTERVAL_LEGEND, described] if ci else [MARKS_LEGEND])
     emit([dict(zip(columns, row, strict=True)) for row in scores], format_, table=table)
 
 
@@ -936,14 +1003,24 @@ def leaderboard(
         ),
     ] = True,
     profile: ProfileOption = None,
+    ci: Annotated[
+        bool,
+        typer.Option(
+            "--ci",
+            help="Show 95 % bootstrap intervals (± half-width; csv, json and markdown give "
+            "<column>__lo and <column>__hi).",
+        ),
+    ] = False,
 ) -> None:
     """Print the leaderboard (or one category's benchmark scores).
 
     One row per model. ᴰ³ marks scores computed with D3(BJ) added, * those from a quick
     band or subset; csv and json carry them as columns (``<category>__marks``, or
-    ``dispersion`` and ``band`` per benchmark).
+    ``dispersion`` and ``band`` per benchmark). With ``--ci``, each score gets its 95 %
+    bootstrap interval: each benchmark's systems resampled with replacement (1,000 times,
+    fixed seed) and scored the same way.
     """
-    _show_leaderboard(warehouse, category, format_, baselines=baselines, profile=profile)
+    _show_leaderboard(warehouse, category, format_, baselines=baselines, profile=profile, ci=ci)
 
 
 @app.command("runs")

@@ -38,13 +38,34 @@ MARKS_LEGEND = (
 )
 
 
+def interval_text(interval: tuple[float | None, float | None] | None) -> str:
+    """Render a 95 % interval as ``±`` half its width (`` ±0.021``), or nothing without one."""
+    if interval is None or interval[0] is None or interval[1] is None:
+        return ""
+    return f" ±{(interval[1] - interval[0]) / 2:.3f}"
+
+
+#: What ``±`` means beside a score (the CLI's ``--ci`` and the app).
+INTERVAL_LEGEND = (
+    "± half the width of the 95 % bootstrap interval (csv, json and markdown give its ends: "
+    "<column>__lo, <column>__hi)"
+)
+
+
 def marked_score(
-    score: float | None, state: str | None = None, *, d3: bool = False, quick: bool = False
+    score: float | None,
+    state: str | None = None,
+    *,
+    d3: bool = False,
+    quick: bool = False,
+    interval: tuple[float | None, float | None] | None = None,
 ) -> Text:
-    """Render a score as :func:`score_text` with the D3 and quick-band markers after it."""
+    """Render a score as :func:`score_text` with its interval and the D3 and quick markers."""
     text = score_text(score, state)
     if score is None or (isinstance(score, float) and math.isnan(score)):
         return text
+    if interval is not None:
+        text.append(interval_text(interval), style="dim")
     marks = (D3_MARK if d3 else "") + (QUICK_MARK if quick else "")
     if marks:
         text.append(marks, style="dim")
@@ -72,12 +93,17 @@ def arrow_table(result: pa.Table, *, title: str | None = None, max_rows: int = 2
     return table
 
 
+def _interval(row: dict, column: str, shown: bool) -> tuple | None:
+    return (row.get(f"{column}__lo"), row.get(f"{column}__hi")) if shown else None
+
+
 def leaderboard_table(
     result: pa.Table,
     categories: dict[str, str],
     title: str,
     *,
     weights: dict[str, float] | None = None,
+    intervals: bool = False,
 ) -> Table:
     """Render the ``leaderboard`` view: model, overall, one coloured column per category.
 
@@ -92,6 +118,9 @@ def leaderboard_table(
     weights
         Category key → weight, shown under each title (a category weighted 0 does not
         move ``overall``, which would otherwise puzzle a reader).
+    intervals
+        Show ``±`` half the 95 % interval after each score, from the ``<column>__lo`` and
+        ``<column>__hi`` entries of the rows.
 
     Returns
     -------
@@ -116,18 +145,29 @@ def leaderboard_table(
         name = row["model_key"]
         if row.get("model_kind") == "baseline":
             name = f"{name} [dim](baseline)[/]"
-        cells = [name, score_text(row["overall"], row["state"])]
+        cells = [
+            name,
+            marked_score(
+                row["overall"], row["state"], interval=_interval(row, "overall", intervals)
+            ),
+        ]
         for key in shown:
             marks = (row.get(f"{key}__marks") or "").split()
             any_marks = any_marks or bool(marks)
             cells.append(
                 marked_score(
-                    row.get(key), row.get(f"{key}__state"), d3="D3" in marks, quick="quick" in marks
+                    row.get(key),
+                    row.get(f"{key}__state"),
+                    d3="D3" in marks,
+                    quick="quick" in marks,
+                    interval=_interval(row, key, intervals),
                 )
             )
         table.add_row(*cells)
     unrun = [name for key, name in categories.items() if key not in shown]
     captions = [MARKS_LEGEND] if any_marks else []
+    if intervals:
+        captions.append(INTERVAL_LEGEND)
     if rows and unrun:
         captions.append("Not run by any model: " + ", ".join(unrun))
     if any(row.get("model_kind") == "baseline" for row in rows):

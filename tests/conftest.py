@@ -59,6 +59,9 @@ def _offline_data(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     monkeypatch.setenv("MLPEG_DATA_MIRROR", str(MIRROR))
     monkeypatch.setenv("MLPEG_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
     monkeypatch.setenv("MLPEG_LOCK_TIMEOUT", "10")
+    # bootstrap intervals off (each writer would resample what it wrote: ~0.5 s a test);
+    # tests/test_intervals.py and tests/test_app_intervals.py turn them on
+    monkeypatch.setenv("MLPEG_BOOTSTRAP_RESAMPLES", "0")
     yield
     catalog.clear_cache()
     registry.clear_cache()

@@ -200,3 +200,65 @@ def periodic_figure(
         plot_bgcolor="rgba(0,0,0,0)",
     )
     return figure
+
+
+_INTERVAL_HOVER = (
+    "<b>%{y}</b><br>score: %{x:.3f}<br>95 % interval: %{customdata[0]:.3f} to "
+    "%{customdata[1]:.3f}<br>%{customdata[2]}<extra></extra>"
+)
+
+
+def interval_figure(intervals: pd.DataFrame, *, title: str = "") -> go.Figure:
+    """Return scores with their 95 % intervals as horizontal error bars, best at the top.
+
+    Parameters
+    ----------
+    intervals
+        Rows of ``score_intervals`` for one level: ``model_key``, ``score``, ``lo``, ``hi``,
+        ``is_partial`` and ``note``. Models without a score are left out; one without an
+        interval is drawn as a bare marker, its note in the hover text.
+    title
+        Figure title.
+    """
+    rows = intervals[intervals["score"].notna()].sort_values("score")
+    has = rows["lo"].notna()
+    notes = [
+        (note or "")
+        if not has_interval
+        else ("some parts held at their value (not resampled)" if partial else "")
+        for note, has_interval, partial in zip(
+            rows["note"], has, rows["is_partial"].fillna(False), strict=True
+        )
+    ]
+    figure = go.Figure(
+        go.Scatter(
+            x=rows["score"].tolist(),
+            y=rows["model_key"].tolist(),
+            mode="markers",
+            marker={"size": 9, "color": "#1f77b4"},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": (rows["hi"] - rows["score"]).fillna(0).clip(lower=0).tolist(),
+                "arrayminus": (rows["score"] - rows["lo"]).fillna(0).clip(lower=0).tolist(),
+                "thickness": 1.5,
+                "width": 4,
+            },
+            customdata=[
+                [lo, hi, note]
+                for lo, hi, note in zip(
+                    rows["lo"].tolist(), rows["hi"].tolist(), notes, strict=True
+                )
+            ],
+            hovertemplate=_INTERVAL_HOVER,
+        )
+    )
+    figure.update_layout(
+        title=title,
+        xaxis={"title": "score (0–1, higher is better)", "range": [0, 1.02]},
+        yaxis={"title": None},
+        height=max(260, 28 * len(rows) + 120),
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 40},
+        showlegend=False,
+    )
+    return figure

@@ -479,3 +479,48 @@ def run_diff(
         point_rows = cursor.sql(RUN_DIFF_POINTS_SQL).to_arrow_table()
         metric_rows = cursor.sql(RUN_DIFF_METRICS_SQL, params=[benchmark.key]).to_arrow_table()
     return RunDiff(points=point_rows, metrics=metric_rows)
+
+
+# -- intervals --------------------------------------------------------------------------------
+
+SCORE_INTERVALS_SQL = """
+select model_key, category_key, benchmark_key, metric_key, score, lo, hi, n_resamples,
+    is_partial, note,
+from score_intervals
+where level = ? and (? is null or category_key = ?) and (? is null or benchmark_key = ?)
+order by score desc nulls last, model_key
+"""
+
+
+def score_intervals(
+    store: AppStore,
+    params: ScoringParams,
+    level: str,
+    *,
+    category_key: str | None = None,
+    benchmark_key: str | None = None,
+) -> pa.Table:
+    """Return the 95 % bootstrap intervals of one level's scores (``score_intervals``).
+
+    Parameters
+    ----------
+    store
+        The app's store.
+    params
+        The user's scoring choices (other than the defaults, computed from the resamples).
+    level
+        ``'overall'``, ``'category'``, ``'benchmark'`` or ``'metric'``.
+    category_key, benchmark_key
+        Only this category's or benchmark's rows.
+    """
+    args = (level, category_key, category_key, benchmark_key, benchmark_key)
+    return store.query(SCORE_INTERVALS_SQL, args, params, scoring=True).table
+
+
+def interval_description(store: AppStore, params: ScoringParams) -> str:
+    """Say what the intervals are (resamples, seed), for the app's tooltips."""
+    from mlpeg.warehouse.intervals import SETTINGS_SQL, describe_settings
+
+    runs = ScoringParams(as_of=params.as_of, run_ids=params.run_ids)
+    row = store.query(SETTINGS_SQL, (), runs).table.to_pylist()[0]
+    return describe_settings(tuple(row.values()))

@@ -196,11 +196,17 @@ def writer(path: Path, *, publish: bool = True) -> Iterator[duckdb.DuckDBPyConne
         The DuckDB file.
     publish
         Publish the read snapshot after closing (skipped if the body raised).
+
+    Before closing, the bootstrap intervals of every run the body changed are recomputed
+    (:func:`mlpeg.warehouse.intervals.update`; nothing to do costs a few milliseconds).
     """
+    from mlpeg.warehouse.intervals import update as update_intervals
+
     with write_lock(path):
         con = connect_writer(path)
         try:
             yield con
+            update_intervals(con)  # the intervals of whatever the body changed
         finally:
             con.close()
         if publish:

@@ -7,7 +7,7 @@ import ui_profiles
 import ui_state
 import ui_style
 
-from mlpeg.appdata import queries
+from mlpeg.appdata import figures, queries
 
 
 def weight_controls(categories: list[dict]) -> None:
@@ -90,6 +90,32 @@ def leaderboard_section(categories: list[dict]) -> None:
         mime="text/csv",
         on_click="ignore",
     )
+    intervals_section(categories, params, models)
+
+
+def intervals_section(categories: list[dict], params, models: list[str]) -> None:
+    """Overall or one category's scores with their 95 % bootstrap intervals (error bars)."""
+    store = ui_state.store()
+    described = queries.interval_description(store, params)
+    if not st.toggle("Show 95 % intervals", value=True, key="summary_intervals", help=described):
+        return
+    scopes = {"Overall": None} | {c["title"]: c["category_key"] for c in categories}
+    scope = st.selectbox("Intervals of", list(scopes), key="summary_interval_scope", help=described)
+    category_key = scopes[scope]
+    level = "overall" if category_key is None else "category"
+    with st.spinner("Resampling…"):
+        table = queries.score_intervals(store, params, level, category_key=category_key).to_pandas()
+    if models:
+        table = table[table["model_key"].isin(models)]
+    if table["score"].notna().sum() == 0:
+        st.info(f"No model has a {scope.lower()} score.")
+        return
+    st.plotly_chart(
+        figures.interval_figure(table, title=f"{scope} score, 95 % bootstrap interval"),
+        key="summary_intervals_chart",
+        width="stretch",
+    )
+    st.caption(described)
 
 
 def main() -> None:
