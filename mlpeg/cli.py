@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -548,7 +550,11 @@ def _calc(
 
     models, broken = check_environments(models)
     for spec in models:  # a model from outside mlpeg (family python) is checked on first use
-        registry.preflight(spec, device=device)
+        # what its library prints on the probe dimer is dropped: the check's verdict is
+        # its error, and the terminal keeps only mlpeg's own lines
+        quiet = io.StringIO()
+        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            registry.preflight(spec, device=device)
     for line in broken:  # one line per broken environment; the other models go on
         err_console.print(f"[bold red]error:[/] {line}", highlight=False)
     summaries = []

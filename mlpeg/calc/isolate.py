@@ -69,6 +69,14 @@ def _describe_exit(code: int | None) -> str:
     return f"exit code {code}"
 
 
+def _descriptor(stream: Any) -> int | None:
+    """Return the stream's file descriptor, or None (inherit) when it has none."""
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):  # pytest's capture, a closed stream
+        return None
+
+
 class IsolatedEvaluator:
     """An :class:`Evaluator` in a worker process, with a per-task timeout.
 
@@ -103,6 +111,10 @@ class IsolatedEvaluator:
                 worker_command(self.python or sys.executable, "serve", str(child.fileno())),
                 pass_fds=(child.fileno(),),
                 env=worker_environ(isolated=self.python is not None),
+                # inside a calc these are the chatter log: a model library's warnings
+                # printed by the worker land there too, not across the progress bars
+                stdout=_descriptor(sys.stdout),
+                stderr=_descriptor(sys.stderr),
             )
             self._connection = Connection(parent.detach())
         self._connection.send((self.options, os.getpid()))
