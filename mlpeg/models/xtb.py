@@ -5,8 +5,10 @@ in the wheel, so nothing is downloaded. Each structure's total charge and spin
 multiplicity (``atoms.info["charge"]``, ``atoms.info["spin"]`` = 2S+1) become tblite's
 ``charge`` and ``multiplicity`` (tblite then sets 2S = multiplicity − 1 unpaired
 electrons), so a cation, a radical and a neutral molecule at one geometry never share a
-result. tblite computes periodic cells too (GFN1 and GFN2, energies, forces and stress),
-so both are declared periodic.
+result. tblite computes periodic cells too (GFN1 and GFN2, energies, forces and stress), so
+the family accepts them; but only at the Γ point, which is not converged for the few-atom
+cells of the materials benchmarks, so the shipped gfn1/gfn2-xtb entries are molecular
+(``accepts: {periodic: false}`` in models.yml) and crystals are recorded unsupported.
 
 tblite 0.8.0's ASE calculator fails to pass an electric field to its library (a numpy
 array where a C pointer is expected), so fields are declared unsupported here until a
