@@ -12,7 +12,8 @@ How the worker imports mlpeg: the environment's interpreter gets a folder holdin
 link to this ``mlpeg`` package on its ``PYTHONPATH`` (so the worker runs the very code
 the parent runs, and nothing else of the main environment leaks in), and the
 environment holds mlpeg's light worker dependencies (:data:`WORKER_DISTRIBUTIONS`:
-numpy, ase, pyarrow, PyYAML, jsonschema). ``env build`` pins those to the versions
+numpy, ase, pyarrow, PyYAML, jsonschema, and spglib and phonopy for the materials task
+kinds). ``env build`` pins those to the versions
 installed here, so the tasks and rows pickled between the two processes read back the
 same; an existing interpreter must provide them itself, or is reported as broken.
 """
@@ -47,6 +48,9 @@ WORKER_DISTRIBUTIONS = {
     "pyarrow": "pyarrow",
     "yaml": "PyYAML",
     "jsonschema": "jsonschema",
+    # the task kinds the worker runs: elastic tensors standardise cells, phonons use phonopy
+    "spglib": "spglib",
+    "phonopy": "phonopy",
 }
 #: The oldest Python mlpeg's code runs on.
 MIN_PYTHON = (3, 11)
