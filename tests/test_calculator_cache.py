@@ -47,3 +47,17 @@ def test_the_cache_keeps_the_most_recently_used(monkeypatch):
     cached_calculator(_spec(sleep_s=0.002), with_d3=False, device="cpu")  # drops 0.001
     assert len(execute._calculators) == 2
     assert cached_calculator(_spec(sleep_s=0.0), with_d3=False, device="cpu") is a
+
+
+def test_a_model_plus_d3_is_reused_and_recomputes():
+    first = cached_calculator(_spec(), with_d3=True, device="cpu")
+    water = molecule("H2O")
+    water.calc = first
+    energy = water.get_potential_energy()
+    again = cached_calculator(_spec(), with_d3=True, device="cpu")
+    assert again is first and again.results == {}
+    assert all(part.results == {} for part in again.mixer.calcs)
+    water.calc = again
+    assert water.get_potential_energy() == energy  # EMT plus D3 again, not a stale value
+    water.positions[0, 0] += 0.1
+    assert water.get_potential_energy() != energy

@@ -161,11 +161,21 @@ def cached_calculator(spec: ModelSpec, *, with_d3: bool, device: str) -> Any:
     if calc is None:
         calc = make_calculator(spec, with_d3=with_d3, device=device)
     else:
-        calc.reset()  # no result of another benchmark's structure is reused
+        _forget_results(calc)  # no result of another benchmark's structure is reused
     _calculators[key] = calc
     while len(_calculators) > CALCULATOR_CACHE_SIZE:
         _calculators.popitem(last=False)
     return calc
+
+
+def _forget_results(calc: Any) -> None:
+    """Drop a calculator's cached results (and those of the calculators it sums)."""
+    if hasattr(calc, "reset"):  # ase Calculator
+        calc.reset()
+    else:  # ase BaseCalculator, e.g. the SumCalculator of a model plus D3
+        calc.results, calc.atoms = {}, None
+    for part in getattr(getattr(calc, "mixer", None), "calcs", ()):
+        _forget_results(part)
 
 
 def clear_calculators() -> None:
