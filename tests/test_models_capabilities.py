@@ -166,3 +166,19 @@ def test_warehouse_models_table_stores_kind_and_accepts(tmp_path):
     assert rows["gfn2-xtb"] == rows["gfn1-xtb"] == "baseline"
     assert rows["chgnet-0.3.0"] == "mlip"
     assert accepts == ("true", "false")  # charged molecules, no crystals
+
+
+def test_an_implicit_state_is_computed_as_it_is_by_a_model_without_spin():
+    from ase.build import molecule
+
+    from mlpeg.models.capabilities import IMPLICIT_STATE_KEY, unsupported_reason
+
+    iron = molecule("H2O")
+    iron.info.update(charge=0, spin=5)
+    assert "spin multiplicity 5" in unsupported_reason(Accepts(), iron, "m")
+    iron.info[IMPLICIT_STATE_KEY] = True
+    assert unsupported_reason(Accepts(), iron, "m") is None
+    iron.info["charge"] = 2  # still a box as it is, charge unread
+    assert unsupported_reason(Accepts(), iron, "m") is None
+    iron.pbc = True  # the state is implicit, the other capabilities are not
+    assert "periodic" in unsupported_reason(Accepts(periodic=False), iron, "m")

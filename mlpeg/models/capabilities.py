@@ -25,6 +25,10 @@ from mlpeg.models.prepare import charge_and_spin
 
 #: ``atoms.info`` key of a uniform external electric field (V/Å, three components).
 FIELD_KEY = "external_field"
+#: ``atoms.info[IMPLICIT_STATE_KEY] = True``: the structure's charge and spin are given for
+#: the models that take them, and a model that takes none computes it as it is (a benchmark
+#: that asks whether a model infers an oxidation state from the atoms around it).
+IMPLICIT_STATE_KEY = "state_implicit"
 
 
 @dataclass(frozen=True)
@@ -112,9 +116,10 @@ def unsupported_reason(accepts: Accepts, atoms: Atoms, model: str) -> str | None
     if not periodic and not accepts.molecules:
         return f"non-periodic structures not supported by {model}"
     charge, multiplicity = charge_and_spin(atoms.info)
-    if charge != 0 and not accepts.charge:
+    implicit = bool(atoms.info.get(IMPLICIT_STATE_KEY))  # computed as it is, state unread
+    if charge != 0 and not accepts.charge and not implicit:
         return f"charge {charge:+d} not supported by {model} (it takes no total charge)"
-    if multiplicity != 1 and not accepts.spin:
+    if multiplicity != 1 and not accepts.spin and not implicit:
         return f"spin multiplicity {multiplicity} not supported by {model} (closed shell only)"
     # A declared field, zero included, makes a field calculation: a benchmark of field
     # responses declares its zero-field references too, so that a model blind to fields
