@@ -55,8 +55,26 @@ def load_yaml(path: Path, schema: str) -> dict[str, Any]:
     ConfigError
         Naming the file and, for schema violations, the key path.
     """
+    document = read_yaml(path)
+    validate_document(document, schema, where=str(path))
+    return document
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file, raising one :class:`ConfigError` naming the file and line.
+
+    Parameters
+    ----------
+    path
+        The file to read.
+
+    Returns
+    -------
+    Any
+        The parsed document, not yet validated.
+    """
     try:
-        document = parse_yaml(path.read_text())
+        return parse_yaml(path.read_text())
     except OSError as exc:
         raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from exc
     except yaml.YAMLError as exc:
@@ -64,8 +82,6 @@ def load_yaml(path: Path, schema: str) -> dict[str, Any]:
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{path}{where}: invalid YAML ({problem}).") from exc
-    validate_document(document, schema, where=str(path))
-    return document
 
 
 def validate_document(document: Any, schema: str, *, where: str) -> None:

@@ -22,6 +22,7 @@ import yaml
 
 from mlpeg.appdata.params import MetricOverride
 from mlpeg.appdata.presets import PRESETS
+from mlpeg.catalog import read_yaml as catalog_read_yaml
 from mlpeg.catalog import validate_document
 from mlpeg.errors import ConfigError, MlpegError
 
@@ -158,15 +159,7 @@ def read_yaml(path: Path, *, name: str | None = None) -> Profile:
     ConfigError
         On an unreadable file, invalid YAML or a schema violation (unknown keys included).
     """
-    try:
-        document = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}{where}: invalid YAML ({problem}).") from exc
+    document = catalog_read_yaml(path)
     if name is not None and isinstance(document, dict):
         document = {**document, "name": name}
     return from_document(document, where=str(path))
