@@ -92,6 +92,26 @@ def _settled(page) -> None:
     )
 
 
+def _evaluate_settled(frame, script: str, attempts: int = 5):
+    """Evaluate ``script`` in the viewer's frame once it has a canvas and stays put.
+
+    Streamlit may re-render the component after the click, which reloads the iframe under
+    a running evaluation ("Execution context was destroyed"): wait for the new canvas and
+    evaluate again.
+    """
+    from playwright.sync_api import Error
+
+    for attempt in range(attempts):
+        frame.locator("canvas").first.wait_for()
+        try:
+            return frame.locator("body").evaluate(script)
+        except Error as exc:
+            if "context was destroyed" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+    return None
+
+
 def _non_white_fraction(png: bytes) -> float:
     from PIL import Image
 
@@ -152,8 +172,7 @@ def test_summary_to_structure(server):
             viewer = page.locator('iframe[title="Structure viewer"]')
             viewer.wait_for()
             frame = page.frame_locator('iframe[title="Structure viewer"]')
-            frame.locator("canvas").first.wait_for()
-            loaded = frame.locator("body").evaluate("() => typeof $3Dmol !== 'undefined'")
+            loaded = _evaluate_settled(frame, "() => typeof $3Dmol !== 'undefined'")
             assert loaded, "3Dmol.js did not load from the app's static files"
             viewer.scroll_into_view_if_needed()
             time.sleep(1.0)  # let WebGL draw the first frame
