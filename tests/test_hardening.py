@@ -76,7 +76,7 @@ def _created(path: Path, process: subprocess.Popen) -> float:
 
 
 def test_kill_9_during_ingest_loses_nothing_and_resumes(landing, tmp_path, monkeypatch):
-    """20 seeded trials: kill -9 at a random moment, then every part is all-in or all-out.
+    """20-40 seeded trials: kill -9 at a random moment, then every part is all-in or all-out.
 
     Batches of two parts (one transaction each), so that the 8 parts commit in 4 steps.
 
@@ -97,7 +97,9 @@ def test_kill_9_during_ingest_loses_nothing_and_resumes(landing, tmp_path, monke
     rng = random.Random(20261128)
     low, high = 0.0, 1.0
     partial_trials = 0
-    for trial in range(20):
+    for trial in range(40):  # 20, or more until three kills have landed mid-ingest
+        if trial >= 20 and partial_trials >= 3:
+            break
         fraction = rng.uniform(low, high)
         warehouse = tmp_path / f"trial{trial}" / "mlpeg.duckdb"
         process = mlpeg_ingest(landing, warehouse)
