@@ -213,14 +213,14 @@ def test_a_database_error_in_a_batch_rejects_only_its_part(good_parts, warehouse
 
     from mlpeg.warehouse import batch
 
-    real = batch._upsert_run
+    real = batch._upsert_runs
 
-    def fail_on_r2(con, part):
-        if part.run_id == "r2":
+    def fail_on_r2(con, parts):
+        if any(part.run_id == "r2" for part in parts):
             raise duckdb.ConstraintException("Constraint Error: planted for run r2")
-        real(con, part)
+        real(con, parts)
 
-    monkeypatch.setattr(batch, "_upsert_run", fail_on_r2)
+    monkeypatch.setattr(batch, "_upsert_runs", fail_on_r2)
     report = _load(warehouse, good_parts)
     assert report.count(Outcome.LOADED) == 2 and report.count(Outcome.REJECTED) == 1
     assert report.rejected[0].message.endswith("Constraint Error: planted for run r2")

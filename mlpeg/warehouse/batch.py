@@ -3,14 +3,18 @@
 DuckDB stores a table in row groups of 122,880 rows. A transaction that appends fewer rows
 logs them to the write-ahead log and copies them into the file again at the next
 checkpoint, rewriting the last, partly filled row group each time; one that appends more
-writes full row groups straight into the file ("optimistic writes"). Parts are typically
-10³–10⁵ rows, so committing each on its own costs about twice the work.
+writes full row groups straight into the file ("optimistic writes"). And one ``insert`` of
+many row groups is written by all of DuckDB's threads at once, while an insert of one part
+(typically 10³–10⁵ rows) runs on one thread. So a batch is one transaction that collects
+parts and writes their predictions with one insert when it commits.
 
-A batch is therefore one transaction that stays open while parts are appended to it one
-after the other (only one part is in memory at a time), and commits once it holds
-:func:`batch_rows` rows, at the end of the ingest, or before a references or reactions
-part. It holds, for each part, its new structures, its predictions, its run and its
-``parts`` row, and at commit the stored points and metrics of every run in it
+A part is appended to the open batch as soon as it is read: its clash check and its new
+structures are written at once (later parts of the batch point at them), its predictions,
+its run and its ``parts`` row are kept in memory (:attr:`Batch.pending`) and written at
+commit. The batch commits once it holds :func:`batch_rows` rows or :data:`BATCH_BYTES` of
+Arrow data, at the end of the ingest, before a references or reactions part, and before a
+second part of a run it already holds (so that the second part is checked against the
+first). At commit it also computes the stored points and metrics of every run in it
 (``cache.refresh``: once per benchmark and batch, not once per part). Each part is still
 all-in or all-out: a crash or kill -9 loses the open batch and nothing before it, and
 ``parts`` (which makes ingest resumable) commits with the rows it describes.
@@ -100,9 +104,14 @@ class Appended:
 
 @dataclass
 class Batch:
-    """The open batch transaction: the parts appended to it so far."""
+    """The open batch transaction: the parts appended to it so far.
+
+    ``pending`` holds the parts whose predictions, run and ``parts`` rows are not written
+    yet (:func:`flush` writes them).
+    """
 
     parts: list[Appended] = field(default_factory=list)
+    pending: list[PendingPart] = field(default_factory=list)
     rows: int = 0
     nbytes: int = 0
 
@@ -111,15 +120,17 @@ class Batch:
         """Whether a transaction is open (a part was appended since the last commit)."""
         return bool(self.parts)
 
-    def add(self, part: Appended) -> None:
-        """Record an appended part."""
+    def add(self, part: Appended, pending: PendingPart) -> None:
+        """Record an appended part and keep its rows for :func:`flush`."""
         self.parts.append(part)
+        self.pending.append(pending)
         self.rows += part.rows
         self.nbytes += part.nbytes
 
     def clear(self) -> None:
         """Forget the parts (after commit or rollback)."""
         self.parts.clear()
+        self.pending.clear()
         self.rows = self.nbytes = 0
 
     def is_full(self, max_rows: int) -> bool:
@@ -129,6 +140,10 @@ class Batch:
     def holds_digest(self, digest: str) -> bool:
         """Whether the same bytes are already in the batch."""
         return any(part.digest == digest for part in self.parts)
+
+    def holds_run(self, run_id: str) -> bool:
+        """Whether a part of this run is already in the batch."""
+        return any(part.run_id == run_id for part in self.parts)
 
 
 @contextmanager
@@ -239,24 +254,23 @@ from new_structures
 _INSERT_PREDICTIONS = """
 insert into predictions
 select
-    run_id, model_key, benchmark_key, system, role, task, settings_hash,
-    structure.structure_id,
+    run_id, model_key, benchmark_key, system, role, task, settings_hash, structure_id,
     list_transform(frames, lambda f: f.structure_id),
     energy, forces, stress, properties, state, error, wall_time_s, computed_at,
-from part
+from batch_predictions
 """
 
-_UPSERT_RUN = """
-insert into runs (
-    run_id, model_key, benchmark_key, started_at, ended_at, host, device, dtype, versions,
-    code_version, status, family, checkpoint, checkpoint_sha256, d3, dispersion, band
+_RUN_COLUMNS = (
+    "run_id, model_key, benchmark_key, started_at, ended_at, host, device, dtype, versions, "
+    "code_version, status, family, checkpoint, checkpoint_sha256, d3, dispersion, band"
 )
-values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-on conflict (run_id) do update set
-    started_at = least(runs.started_at, excluded.started_at),
-    ended_at = greatest(runs.ended_at, excluded.ended_at),
-    status = excluded.status
-"""
+_PARTS_COLUMNS = "part_sha256, file_name, size_bytes, kind, run_id, n_rows"
+
+
+def _values(n_rows: int, n_columns: int) -> str:
+    """Return ``(?, ?), (?, ?)``: the placeholders of a VALUES list."""
+    row = "(" + ", ".join("?" * n_columns) + ")"
+    return ", ".join([row] * n_rows)
 
 
 def run_dispersion(run: dict) -> str:
@@ -267,36 +281,61 @@ def run_dispersion(run: dict) -> str:
     return dispersion
 
 
-def _upsert_run(con: duckdb.DuckDBPyConnection, part: PendingPart) -> None:
+def _run_row(part: PendingPart) -> list:
     table, run = part.table, part.run
     computed = table.column("computed_at")
     model = run.get("model") or {}  # family, checkpoint and sha256, D3 settings
+    return [
+        part.run_id,
+        table.column("model_key")[0].as_py(),
+        table.column("benchmark_key")[0].as_py(),
+        run.get("started_at") or pc.min(computed).as_py(),
+        run.get("ended_at") or pc.max(computed).as_py(),
+        run.get("host"),
+        run.get("device"),
+        run.get("dtype"),
+        run.get("versions") or {},
+        run.get("code_version"),
+        run.get("status", "completed"),
+        model.get("family"),
+        model.get("checkpoint"),
+        model.get("checkpoint_sha256"),
+        model.get("d3"),
+        run_dispersion(run),
+        run.get("band"),
+    ]
+
+
+def _upsert_runs(con: duckdb.DuckDBPyConnection, parts: list[PendingPart]) -> None:
+    """Insert or extend the runs of ``parts`` (one statement; at most one part per run)."""
+    rows = [_run_row(part) for part in parts]
     con.execute(
-        _UPSERT_RUN,
-        [
-            part.run_id,
-            table.column("model_key")[0].as_py(),
-            table.column("benchmark_key")[0].as_py(),
-            run.get("started_at") or pc.min(computed).as_py(),
-            run.get("ended_at") or pc.max(computed).as_py(),
-            run.get("host"),
-            run.get("device"),
-            run.get("dtype"),
-            run.get("versions") or {},
-            run.get("code_version"),
-            run.get("status", "completed"),
-            model.get("family"),
-            model.get("checkpoint"),
-            model.get("checkpoint_sha256"),
-            model.get("d3"),
-            run_dispersion(run),
-            run.get("band"),
-        ],
+        f"insert into runs ({_RUN_COLUMNS}) values {_values(len(rows), len(rows[0]))} "
+        "on conflict (run_id) do update set "
+        "started_at = least(runs.started_at, excluded.started_at), "
+        "ended_at = greatest(runs.ended_at, excluded.ended_at), "
+        "status = excluded.status",
+        [value for row in rows for value in row],
+    )
+
+
+def _insert_parts_rows(con: duckdb.DuckDBPyConnection, parts: list[PendingPart]) -> None:
+    """Record ``parts`` as ingested (one statement)."""
+    rows = [
+        [p.digest, p.path.name, p.path.stat().st_size, "predictions", p.run_id, p.table.num_rows]
+        for p in parts
+    ]
+    con.execute(
+        f"insert into parts ({_PARTS_COLUMNS}) values {_values(len(rows), len(rows[0]))}",
+        [value for row in rows for value in row],
     )
 
 
 def append(con: duckdb.DuckDBPyConnection, part: PendingPart, stages: Stages) -> Appended:
-    """Append a validated part to the open batch transaction.
+    """Check a validated part and write its new structures into the open batch.
+
+    Its predictions, run and ``parts`` rows are written by :func:`flush`; the caller keeps
+    the part in :attr:`Batch.pending` until then.
 
     Raises
     ------
@@ -310,45 +349,58 @@ def append(con: duckdb.DuckDBPyConnection, part: PendingPart, stages: Stages) ->
         raise PartRejected(message)
     with stages.time("read new structures"):
         structures = new_structures(con, part)
-    con.register("part", part.table)
-    con.register("part_new_structures", pa.table({"s": structures}))
-    try:
-        with stages.time("insert structures"):
-            frames = part.table.column("frames")
-            if len(structures) or pc.sum(pc.list_value_length(frames)).as_py():
+    frames = part.table.column("frames")
+    if len(structures) or pc.sum(pc.list_value_length(frames)).as_py():
+        con.register("part", part.table)
+        con.register("part_new_structures", pa.table({"s": structures}))
+        try:
+            with stages.time("insert structures"):
                 con.execute(_INSERT_STRUCTURES)
-        with stages.time("insert predictions"):
-            con.execute(_INSERT_PREDICTIONS)
-        with stages.time("runs and parts rows"):
-            _upsert_run(con, part)
-            con.execute(
-                "insert into parts (part_sha256, file_name, size_bytes, kind, run_id, n_rows) "
-                "values (?, ?, ?, 'predictions', ?, ?)",
-                [
-                    part.digest,
-                    part.path.name,
-                    part.path.stat().st_size,
-                    part.run_id,
-                    part.table.num_rows,
-                ],
-            )
-    finally:
-        con.unregister("part")
-        con.unregister("part_new_structures")
+        finally:
+            con.unregister("part")
+            con.unregister("part_new_structures")
     table = part.table
     return Appended(
         part.position, part.path, part.digest, part.run_id, table.num_rows, table.nbytes
     )
 
 
+def _prediction_rows(table: pa.Table) -> pa.Table:
+    """Return a part's rows with the structure's id in place of the structure."""
+    ids = pc.struct_field(table.column("structure"), "structure_id")
+    return table.drop_columns(["structure"]).append_column("structure_id", ids)
+
+
+def flush(con: duckdb.DuckDBPyConnection, batch: Batch, stages: Stages) -> None:
+    """Write the pending parts' predictions (one insert), runs and ``parts`` rows.
+
+    The transaction stays open. The batch holds at most one part per run (a second part of
+    a run commits the batch first), so no run is upserted twice.
+    """
+    if not batch.pending:
+        return
+    with stages.time("insert predictions"):
+        rows = pa.concat_tables([_prediction_rows(part.table) for part in batch.pending])
+        con.register("batch_predictions", rows)
+        try:
+            con.execute(_INSERT_PREDICTIONS)
+        finally:
+            con.unregister("batch_predictions")
+    with stages.time("runs and parts rows"):
+        _upsert_runs(con, batch.pending)
+        _insert_parts_rows(con, batch.pending)
+    batch.pending.clear()
+
+
 def commit(con: duckdb.DuckDBPyConnection, batch: Batch, stages: Stages) -> None:
-    """Compute the batch's stored points and metrics, then commit it.
+    """Write the pending rows, compute the batch's stored points and metrics, commit.
 
     Raises
     ------
     duckdb.Error, MlpegError
         When a benchmark's views fail on the new rows; the caller rolls back.
     """
+    flush(con, batch, stages)
     # the stored points and metrics these rows feed, in the same transaction
     with stages.time("stored points and metrics"):
         cache.refresh(con, run_ids=sorted({part.run_id for part in batch.parts}))

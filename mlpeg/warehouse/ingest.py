@@ -278,6 +278,8 @@ class _Writer:
     def append(self, part: batch.PendingPart) -> dict[int, PartResult]:
         """Append a predictions part to the batch; commit the batch when it is full."""
         con = self.con
+        # a second part of a run is checked against the first, which must be written
+        settled = self.commit() if self.batch.holds_run(part.run_id) else {}
         if not self.batch.is_open:
             con.execute("begin transaction")
         try:
@@ -285,18 +287,18 @@ class _Writer:
         except PartRejected as exc:  # nothing of the part was written: the batch goes on
             if not self.batch.is_open:
                 con.execute("rollback")
-            return {part.position: _rejected(part.path, exc)}
+            return settled | {part.position: _rejected(part.path, exc)}
         except (duckdb.Error, MlpegError) as exc:
             con.execute("rollback")
-            settled = self._again(self._drop())
+            settled |= self._again(self._drop())
             settled[part.position] = _rejected(part.path, exc)
             return settled
         except BaseException:
             con.execute("rollback")
             self._drop()
             raise
-        self.batch.add(appended)
-        return self.commit() if self.batch.is_full(self.max_rows) else {}
+        self.batch.add(appended, part)
+        return settled | (self.commit() if self.batch.is_full(self.max_rows) else {})
 
     def commit(self) -> dict[int, PartResult]:
         """Commit the open batch (if any); return the outcome of each of its parts."""

@@ -157,15 +157,17 @@ def read_structures(path: Path, rows: pa.Array) -> pa.Array:
 
 
 def _first_true(mask: pa.ChunkedArray | pa.Array) -> int | None:
-    mask = pc.fill_null(mask, False)
-    if not pc.any(mask).as_py():
+    if not pc.any(mask).as_py():  # nulls count as false; None when all are null
         return None
-    return pc.index(mask, True).as_py()
+    return pc.index(pc.fill_null(mask, False), True).as_py()
 
 
 def _check_not_null(path: Path, table: pa.Table, columns: list[str]) -> None:
     for column in columns:
-        row = _first_true(pc.is_null(table.column(column)))
+        values = table.column(column)
+        if values.null_count == 0:  # Arrow keeps the count: no scan
+            continue
+        row = _first_true(pc.is_null(values))
         if row is not None:
             _reject(path, "must not be null", row, column)
 
