@@ -54,6 +54,13 @@ PROTECTIONS = [
         ),
     ),
     Protection(
+        "a rolled-back batch forgets which structures it stored",
+        "mlpeg/warehouse/batch.py",
+        "        self.stored_ids = None\n",
+        "        pass\n",
+        ("tests/test_ingest.py::test_a_database_error_in_a_batch_rejects_only_its_part",),
+    ),
+    Protection(
         "writer lock (flock)",
         "mlpeg/warehouse/connect.py",
         "fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)",

@@ -48,7 +48,7 @@ from mlpeg.warehouse.validate import read_structures, validate_structures
 BATCH_ROWS = 491_520
 #: ... or this many bytes of Arrow data: DuckDB keeps the Arrow buffers it scanned until
 #: the transaction ends, so this bounds an ingest's memory whatever the number of parts.
-BATCH_BYTES = 192 << 20
+BATCH_BYTES = 128 << 20
 #: DuckDB settings while ingesting: flush each full row group at once instead of buffering
 #: five, and keep at most this much of the written file cached (it spills beyond that).
 INGEST_SETTINGS = {"write_buffer_row_group_count": "1", "memory_limit": "384MiB"}
@@ -114,6 +114,9 @@ class Batch:
     pending: list[PendingPart] = field(default_factory=list)
     rows: int = 0
     nbytes: int = 0
+    #: The structure ids of the last part appended, all stored by now: the next part of
+    #: another model on the same structures has the same ids and needs no lookup.
+    stored_ids: pa.ChunkedArray | None = None
 
     @property
     def is_open(self) -> bool:
@@ -132,6 +135,7 @@ class Batch:
         self.parts.clear()
         self.pending.clear()
         self.rows = self.nbytes = 0
+        self.stored_ids = None
 
     def is_full(self, max_rows: int) -> bool:
         """Whether it is time to commit."""
@@ -166,12 +170,15 @@ def _structure_ids(table: pa.Table) -> pa.ChunkedArray:
     return pc.struct_field(table.column("structure"), "structure_id")
 
 
-def new_structures(con: duckdb.DuckDBPyConnection, part: PendingPart) -> pa.Array:
+def new_structures(
+    con: duckdb.DuckDBPyConnection, part: PendingPart, stored_ids: pa.ChunkedArray | None = None
+) -> pa.Array:
     """Read and validate the structures of a part that the warehouse does not hold yet.
 
     One query finds the ids not stored (earlier parts of the open batch included); only
     their rows are read from the file. In ``mlpeg calc`` output and the bench, the first
-    model's part brings the structures and every later part points at them.
+    model's part brings the structures and every later part points at them; a part whose
+    ids equal ``stored_ids`` (ids known to be stored) skips the query.
 
     Raises
     ------
@@ -179,6 +186,8 @@ def new_structures(con: duckdb.DuckDBPyConnection, part: PendingPart) -> pa.Arra
         If one of them is malformed (naming file, row and field).
     """
     ids = _structure_ids(part.table)
+    if stored_ids is not None and ids.equals(stored_ids):
+        return pa.array([], type=STRUCTURE_TYPE)
     con.register("part_structure_ids", pa.table({"structure_id": ids}))
     try:
         missing = con.sql(
@@ -331,7 +340,9 @@ def _insert_parts_rows(con: duckdb.DuckDBPyConnection, parts: list[PendingPart])
     )
 
 
-def append(con: duckdb.DuckDBPyConnection, part: PendingPart, stages: Stages) -> Appended:
+def append(
+    con: duckdb.DuckDBPyConnection, batch: Batch, part: PendingPart, stages: Stages
+) -> Appended:
     """Check a validated part and write its new structures into the open batch.
 
     Its predictions, run and ``parts`` rows are written by :func:`flush`; the caller keeps
@@ -348,7 +359,7 @@ def append(con: duckdb.DuckDBPyConnection, part: PendingPart, stages: Stages) ->
     if message:
         raise PartRejected(message)
     with stages.time("read new structures"):
-        structures = new_structures(con, part)
+        structures = new_structures(con, part, batch.stored_ids)
     frames = part.table.column("frames")
     if len(structures) or pc.sum(pc.list_value_length(frames)).as_py():
         con.register("part", part.table)
@@ -359,6 +370,7 @@ def append(con: duckdb.DuckDBPyConnection, part: PendingPart, stages: Stages) ->
         finally:
             con.unregister("part")
             con.unregister("part_new_structures")
+    batch.stored_ids = _structure_ids(part.table)
     table = part.table
     return Appended(
         part.position, part.path, part.digest, part.run_id, table.num_rows, table.nbytes
