@@ -14,7 +14,9 @@ separate processes so that peak memory is each phase's own:
 Prints rows/s, wall and CPU seconds, the ratios ingest/read and ingest/duckdb (target
 ingest/read >= 0.5) and peak RSS. ``--models 250`` gives 5M rows (memory must grow far less
 than the row count). On a shared machine wall times move with the load; CPU seconds less.
-Run: ``python bench/ingest.py [--models 50] [--rows-per-model 20000]``.
+``--repeats 3`` alternates the phases three times and reports medians (and the ratio of
+each repeat), so that a change in the machine's load hits both sides of a ratio.
+Run: ``python bench/ingest.py [--models 50] [--rows-per-model 20000] [--repeats 3]``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -219,6 +222,11 @@ def child(phase: str, folder: Path, warehouse: Path, code: Path | None = None) -
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _median_run(found: list[dict]) -> dict:
+    """Return the run with the median wall time."""
+    return sorted(found, key=lambda result: result["seconds"])[len(found) // 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=50)
@@ -232,6 +240,12 @@ def main() -> None:
         "--baseline",
         type=Path,
         help="an older checkout of mlpeg: also ingest with it, in the same run",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="run read, duckdb and ingest this many times, alternating; report medians",
     )
     parser.add_argument("--phase", choices=list(PHASES))
     parser.add_argument("--folder", type=Path)
@@ -265,12 +279,25 @@ def main() -> None:
             f"wrote {total:,} rows in {args.models} parts ({size:.0f} MiB) "
             f"in {time.perf_counter() - start:.1f} s"
         )
-        warehouse = tmp_path / "wh" / "mlpeg.duckdb"
-        results = {phase: child(phase, landing, warehouse) for phase in PHASES}
-        if args.baseline:
-            old = tmp_path / "old" / "mlpeg.duckdb"
-            child("install", landing, old, args.baseline)
-            results["baseline"] = child("ingest", landing, old, args.baseline)
+        template = tmp_path / "template" / "mlpeg.duckdb"
+        results = {"install": child("install", landing, template)}
+        runs: dict[str, list[dict]] = {"read": [], "duckdb": [], "ingest": [], "baseline": []}
+        for repeat in range(args.repeats):  # alternate, so that a change of load hits all
+            warehouse = tmp_path / f"wh{repeat}" / "mlpeg.duckdb"
+            warehouse.parent.mkdir()
+            shutil.copyfile(template, warehouse)
+            for phase in ("read", "duckdb", "ingest"):
+                runs[phase].append(child(phase, landing, warehouse))
+            if args.baseline:
+                old = tmp_path / f"old{repeat}" / "mlpeg.duckdb"
+                child("install", landing, old, args.baseline)
+                runs["baseline"].append(child("ingest", landing, old, args.baseline))
+        results |= {phase: _median_run(found) for phase, found in runs.items() if found}
+    if args.repeats > 1:
+        pairs = zip(runs["read"], runs["ingest"], strict=True)
+        ratios = [read["seconds"] / ingested["seconds"] for read, ingested in pairs]
+        print("ratio ingest/read per repeat: " + ", ".join(f"{ratio:.3f}" for ratio in ratios))
+        print(f"medians of {args.repeats} repeats:")
     read, plain, loaded = results["read"], results["duckdb"], results["ingest"]
     assert loaded["rows"] == total == read["rows"] == plain["rows"], (loaded, total)
     rows = [("pyarrow read", read), ("duckdb CTAS", plain), ("mlpeg ingest", loaded)]
