@@ -61,6 +61,13 @@ PROTECTIONS = [
         ("tests/test_ingest.py::test_a_database_error_in_a_batch_rejects_only_its_part",),
     ),
     Protection(
+        "a second part of a run in a batch is checked against the first",
+        "mlpeg/warehouse/ingest.py",
+        "settled = self.commit() if self.batch.holds_run(part.run_id) else {}",
+        "settled = {}",
+        ("tests/test_ingest.py::test_two_parts_of_one_run_in_one_call",),
+    ),
+    Protection(
         "writer lock (flock)",
         "mlpeg/warehouse/connect.py",
         "fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)",

@@ -12,7 +12,7 @@ from ase.build import bulk, molecule
 from helpers import prediction, predictions_part, references_part
 
 from mlpeg.landing import METADATA_KEY
-from mlpeg.warehouse.connect import writer
+from mlpeg.warehouse.connect import reader, writer
 from mlpeg.warehouse.ingest import Outcome, ingest
 
 COUNTED = ("predictions", "structures", "runs", "parts", "reference_values")
@@ -232,3 +232,32 @@ def test_a_database_error_in_a_batch_rejects_only_its_part(good_parts, warehouse
         "parts": 2,
         "reference_values": 1,
     }
+
+
+def test_two_parts_of_one_run_in_one_call(warehouse, tmp_path, test_models):
+    """A resumed run's parts may share a batch: the second is checked against the first."""
+    landing = tmp_path / "landing"
+    cu, water = bulk("Cu", "fcc", a=3.6), molecule("H2O")
+    first = dict(model="model-a", benchmark="X23", run_id="r1")
+    predictions_part(landing, [prediction("urea", "solid", cu, -10.0)], name="a1", **first)
+    predictions_part(landing, [prediction("urea", "molecule", water, -5.0)], name="a2", **first)
+    # and a run whose second part repeats the first one's (system, role)
+    again = dict(model="model-b", benchmark="X23", run_id="r2")
+    predictions_part(landing, [prediction("urea", "solid", cu, -11.0)], name="b1", **again)
+    predictions_part(landing, [prediction("urea", "solid", cu, -12.0)], name="b2", **again)
+    report = _load(warehouse, landing)
+    assert report.count(Outcome.LOADED) == 3
+    (rejected,) = report.rejected
+    assert rejected.path.name.startswith("b2")
+    assert "run r2 already holds (system, role) = ('urea', 'solid')" in rejected.message
+    with reader(warehouse) as con:
+        rows = con.execute(
+            "select run_id, system, role, energy from predictions order by run_id, role"
+        ).fetchall()
+        runs = con.execute("select run_id, model_key from runs order by run_id").fetchall()
+    assert rows == [
+        ("r1", "urea", "molecule", -5.0),
+        ("r1", "urea", "solid", -10.0),
+        ("r2", "urea", "solid", -11.0),
+    ]
+    assert runs == [("r1", "model-a"), ("r2", "model-b")]
