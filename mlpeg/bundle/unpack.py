@@ -29,6 +29,7 @@ from mlpeg.bundle import FORMAT, LANDING_FOLDER, MANIFEST, MODEL_FILE, PARTS_FOL
 from mlpeg.catalog import validate_document
 from mlpeg.errors import ConfigError, MlpegError, PartRejected
 from mlpeg.paths import landing_dir
+from mlpeg.warehouse.model_rows import model_row
 from mlpeg.warehouse.validate import (
     read_part,
     validate_predictions,
@@ -280,29 +281,12 @@ def _register_model(con: duckdb.DuckDBPyConnection, bundle: VerifiedBundle) -> N
     except ConfigError as exc:
         raise _reject(bundle.path, f"its model entry cannot be registered ({exc}).") from exc
     note = f"from bundle {bundle.bundle_id[:12]} ({bundle.path.name})"
+    row = model_row(spec, notes=f"{spec.notes} ({note})" if spec.notes else note)
+    row["is_test_only"] = False
+    columns = ", ".join(row)
     con.execute(
-        "insert or ignore into models (model_key, base_model, family, checkpoint, "
-        "checkpoint_sha256, dispersion, dtype, level_of_theory, training_sets, elements, "
-        "licence, paper, n_params, notes, is_test_only, kind, accepts) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?, ?::json)",
-        [
-            spec.name,
-            spec.name,
-            spec.family,
-            spec.checkpoint,
-            spec.checkpoint_sha256,
-            "trained" if spec.trained_on_dispersion else "none",
-            spec.dtype,
-            spec.level_of_theory,
-            list(spec.training_sets),
-            registry.element_symbols(spec),
-            spec.licence,
-            spec.paper,
-            spec.n_params,
-            f"{spec.notes} ({note})" if spec.notes else note,
-            spec.kind,
-            json.dumps(spec.accepts.as_dict()),
-        ],
+        f"insert or ignore into models ({columns}) values ({', '.join('?' * len(row))})",
+        list(row.values()),
     )
 
 

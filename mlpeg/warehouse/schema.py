@@ -20,6 +20,7 @@ from mlpeg.models import registry
 from mlpeg.models import sources as model_sources
 from mlpeg.paths import SQL_DIR, benchmarks_dir
 from mlpeg.warehouse import cache, sqlgraph
+from mlpeg.warehouse.model_rows import model_row
 
 SCHEMA_VERSION_TABLE = "schema_info"
 _MIGRATION = re.compile(r"^(\d{3})_.*\.sql$")
@@ -124,28 +125,8 @@ def _sync_catalog(con: duckdb.DuckDBPyConnection) -> None:
             for order, m in enumerate(b.metrics)
         ],
     )
-    # One row per model: 'trained' (never gets D3) or 'none' (D3(BJ) is added on the
-    # benchmarks that declare dispersion: d3; the run records it).
-    rows = [
-        (
-            spec.name,
-            spec.name,
-            spec.family,
-            spec.checkpoint,
-            spec.checkpoint_sha256,
-            "trained" if spec.trained_on_dispersion else "none",
-            spec.dtype,
-            spec.level_of_theory,
-            list(spec.training_sets),
-            registry.element_symbols(spec),
-            spec.licence,
-            spec.paper,
-            spec.n_params,
-            spec.notes,
-            spec.test_only,
-        )
-        for spec in registry.all_models().values()
-    ]
+    # one row per model (:func:`mlpeg.warehouse.model_rows.model_row`)
+    rows = [tuple(model_row(spec).values()) for spec in registry.all_models().values()]
     _insert_rows(con, "models", rows, replace=True)
     _sync_model_kinds(con)
 
