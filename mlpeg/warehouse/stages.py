@@ -9,9 +9,9 @@ from contextlib import contextmanager
 
 
 class Stages:
-    """Accumulate wall and CPU seconds per named stage; safe to use from two threads.
+    """Accumulate wall and CPU seconds per named stage; safe to use from several threads.
 
-    Stages run in two threads (parts are read and validated while the previous batch is
+    Stages run in several threads (parts are read and validated while the previous batch is
     written), so their wall seconds can add up to more than the ingest took. CPU seconds
     are the calling thread's (DuckDB and pyarrow work in it unless they are given more
     threads), which a loaded machine changes much less than wall seconds.
