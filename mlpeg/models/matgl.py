@@ -7,15 +7,23 @@ through :mod:`mlpeg.data`: from the cache, the data mirror or GitHub), or a loca
 matgl's own download path (Hugging Face) is never used, so a run always loads the
 files the manifest pins.
 
-matgl 4.1.2 warns that these folders' ``@model_version`` is older than its code; the
-energies equal matgl 2.2.1's and 3.0.5's (checked when the family was added), so the
-warning is silenced. Stress is asked of matgl in eV/Å³ (its default is GPa).
+The MatPES v2025.1 folders were trained with matgl <= 2.1.2, whose TensorNet pair
+embedding and M3GNet node update summed messages onto edge destinations; matgl 2.2.0 and
+later sum onto sources. Loaded into matgl 4.1.2 as they are, both potentials were right
+for one-element crystals and wrong for everything else (TensorNet-PBE: LiCl 5.93 Å for
+PBE's 5.13, MgO 5.31 for 4.25, errors of 0.5-3.5 eV/atom; M3GNet: LiCl 4.84 Å, 1 eV/atom).
+``options.aggregation: destination`` (in ``models.yml`` for the three folders, and the
+default for any TensorNet folder at ``@model_version`` 1) restores the old convention
+through :mod:`mlpeg.models.matgl_legacy`, which matches matgl 2.1.2 itself; matgl's
+"model version is older than the code" warning is then expected and silenced. Stress is
+asked of matgl in eV/Å³ (its default is GPa).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import os
 import warnings
 from pathlib import Path
@@ -30,6 +38,8 @@ from mlpeg.paths import cache_dir
 MANIFEST = Path(__file__).with_name("matgl.sha256")
 #: The files a matgl model folder holds.
 MODEL_FILES = ("model.json", "model.pt", "state.pt")
+#: ``options.aggregation``: where the checkpoint's training code summed per-edge messages.
+AGGREGATIONS = ("destination", "source")
 
 
 @functools.cache
@@ -50,6 +60,24 @@ def validate(spec: ModelSpec) -> None:
     if spec.checkpoint_kind == "name" and spec.checkpoint not in pretrained_files():
         known = ", ".join(pretrained_files())
         raise ConfigError(f"matgl.sha256 pins no folder '{spec.checkpoint}' ({known}).")
+    aggregation = spec.options.get("aggregation")
+    if aggregation is not None and aggregation not in AGGREGATIONS:
+        raise ConfigError(
+            f"Model '{spec.name}': options.aggregation must be one of {AGGREGATIONS}, "
+            f"not '{aggregation}'."
+        )
+
+
+def default_aggregation(folder: Path) -> str:
+    """Return the convention a folder's model was trained with when ``models.yml`` is silent.
+
+    ``destination`` for a TensorNet saved at ``@model_version`` 1 (matgl <= 2.1.2, which
+    bumped the version with the change), else ``source`` (matgl's current convention).
+    """
+    model = json.loads((folder / "model.json").read_text()).get("kwargs", {}).get("model", {})
+    if model.get("@class") == "TensorNet" and model.get("@model_version", 0) < 2:
+        return "destination"
+    return "source"
 
 
 def _local_copy(remote: RemoteFile) -> Path | None:
@@ -116,7 +144,9 @@ def make_calculator(spec: ModelSpec, *, device: str) -> Calculator:
     Parameters
     ----------
     spec
-        The registry entry; ``options`` go to ``PESCalculator``.
+        The registry entry; ``options.aggregation`` (``destination`` or ``source``) says
+        which matgl convention the checkpoint was trained with, the other ``options`` go
+        to ``PESCalculator``.
     device
         ``cpu`` or ``cuda``.
 
@@ -128,12 +158,16 @@ def make_calculator(spec: ModelSpec, *, device: str) -> Calculator:
     import matgl
     from matgl.ext.ase import PESCalculator
 
+    from mlpeg.models import matgl_legacy
     from mlpeg.models.prepare import PreparedCalculator
 
     folder = model_folder(spec)
+    options = dict(spec.options)
+    aggregation = options.pop("aggregation", None) or default_aggregation(folder)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Incompatible model version")
         potential = matgl.load_model(folder)
+    matgl_legacy.apply(potential, aggregation)
     potential = potential.to(device)
-    calc = PESCalculator(potential, stress_unit="eV/A3", **spec.options)
+    calc = PESCalculator(potential, stress_unit="eV/A3", **options)
     return PreparedCalculator(calc, charge_spin=False, torch_dtype="float32")
