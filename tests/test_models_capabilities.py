@@ -126,7 +126,7 @@ def models_yml(tmp_path, monkeypatch):
         ("m: {family: mock, checkpoint: z, kind: potential}", "'potential' is not one of"),
         ("m: {family: xtb, checkpoint: GFN9-xTB}", "tblite has no method 'GFN9-xTB'"),
         ("m: {family: matgl, checkpoint: TensorNet-OMG}", "matgl.sha256 pins no folder"),
-        ("m: {family: matgl, checkpoint: /m, options: {aggregation: x}}", "options.aggregation must"),
+        ("m: {family: matgl, checkpoint: /m, options: {aggregation: x}}", "aggregation must"),
         ("m: {family: fairchem, checkpoint: uma-s-1p1}", "options.task_name must be one of"),
         ("m: {family: mattersim, checkpoint: MatterSim-v9.pth}", "mattersim has no pretrained"),
     ],
