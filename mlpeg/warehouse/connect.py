@@ -23,6 +23,7 @@ import os
 import shutil
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -148,14 +149,33 @@ def is_write_locked(path: Path) -> bool:
 
 
 def publish_snapshot(path: Path) -> Path:
-    """Copy the (closed, checkpointed) warehouse to its read snapshot atomically."""
+    """Copy the (closed, checkpointed) warehouse to its read snapshot atomically.
+
+    The copy gets the default scores stored (:mod:`mlpeg.warehouse.snapshot`) before it is
+    renamed into place, so a crash at any point leaves the previous snapshot as it was.
+    If storing them fails (a view that errors on the data), the plain copy is published
+    and readers evaluate the views live, meeting the same error there.
+    """
+    from mlpeg.warehouse import snapshot
+
     target = snapshot_path(path)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    wal = tmp.with_name(tmp.name + ".wal")
     try:
         shutil.copyfile(path, tmp)
+        try:
+            snapshot.prepare(tmp, config=threads_setting())
+        except duckdb.Error as exc:
+            warnings.warn(
+                f"Published {target} without stored scores: {str(exc).splitlines()[0]}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            shutil.copyfile(path, tmp)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+        wal.unlink(missing_ok=True)
     return target
 
 

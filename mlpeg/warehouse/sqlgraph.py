@@ -298,8 +298,12 @@ def explain(con: object, name: str, sql_dir: Path = SQL_DIR) -> Explanation:
     """
     import json
 
+    from mlpeg.warehouse.snapshot import live_view
+
     wanted = name.lower()
     schema, _, short = wanted.rpartition(".")
+    if schema in ("", "main"):  # in a read snapshot, the view the stored table came from
+        short = live_view(con, short)
     row = con.execute(
         "select sql from duckdb_views() where lower(view_name) = ? "
         "and lower(schema_name) = coalesce(nullif(?, ''), 'main') and not internal",
