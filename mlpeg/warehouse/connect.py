@@ -273,18 +273,16 @@ def connect_reader(
         )
     config: dict[str, object] = {}
     if not external_access:
+        # Locked as the database starts (no statement to run after opening); a second
+        # reader of the same file in this process shares that instance.
         config = {
             "enable_external_access": False,
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
+            "lock_configuration": True,
         }
-    con = _connect_with_retry(read_target(path), read_only=True, timeout_s=timeout_s, config=config)
-    # A second reader of the same file in this process shares DuckDB's database instance,
-    # whose configuration the first one already locked (setting it again is an error).
-    locked = con.execute("select current_setting('lock_configuration')").fetchall()[0][0]
-    if not external_access and not locked:
-        con.execute("set lock_configuration = true")
-    return con
+    target = read_target(path)
+    return _connect_with_retry(target, read_only=True, timeout_s=timeout_s, config=config)
 
 
 @contextlib.contextmanager
