@@ -16,6 +16,7 @@ from helpers import predictions_part
 from mlpeg import catalog
 from mlpeg.appdata.params import ScoringParams, apply
 from mlpeg.models import registry
+from mlpeg.paths import REPO_ROOT
 from mlpeg.warehouse import snapshot
 from mlpeg.warehouse.connect import publish_snapshot, reader, snapshot_path, writer
 from mlpeg.warehouse.ingest import ingest
@@ -82,10 +83,17 @@ def test_default_leaderboard_is_a_scan_and_any_variable_goes_live(warehouse):
         live = rows(con, "leaderboard", "leaderboard")
         con.execute("reset variable mlpeg_live")
         assert rows(con, "leaderboard", "leaderboard") == live
-        # every variable the views read switches to the live views, found in their SQL
         assert {"mlpeg_profile", "mlpeg_category_weights", "mlpeg_run_ids"} <= set(
             snapshot.view_variables(con)
         )
+
+
+def test_every_variable_of_the_shipped_sql_sends_the_views_live():
+    """A variable added to sql/ or benchmarks/ without SCORING_VARIABLES would be ignored."""
+    files = [*(REPO_ROOT / "sql").rglob("*.sql"), *(REPO_ROOT / "benchmarks").rglob("*.sql")]
+    read = {name for path in files for name in snapshot.GETVARIABLE.findall(path.read_text())}
+    assert len(files) > 50
+    assert read == set(snapshot.SCORING_VARIABLES)
 
 
 def test_weights_profiles_and_history_still_rescore(warehouse):
