@@ -89,6 +89,27 @@ PROTECTIONS = [
         ("tests/test_hardening.py::test_hostile_sql_is_refused",),
     ),
     Protection(
+        "readers: configuration locked as the database opens",
+        "mlpeg/warehouse/connect.py",
+        '"lock_configuration": True,',
+        '"lock_configuration": False,',
+        ("tests/test_snapshot_scores.py::test_snapshot_reader_still_cannot_write_or_read_files",),
+    ),
+    Protection(
+        "the read snapshot is replaced only by renaming a finished copy",
+        "mlpeg/warehouse/connect.py",
+        'tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")',
+        "tmp = target",
+        ("tests/test_snapshot_scores.py::test_crash_while_publishing_keeps_the_previous_snapshot",),
+    ),
+    Protection(
+        "stored scores answer only while no scoring variable is set",
+        "mlpeg/warehouse/snapshot.py",
+        'f"    case when {condition} then',
+        'f"    case when true then',
+        ("tests/test_snapshot_scores.py::test_weights_profiles_and_history_still_rescore",),
+    ),
+    Protection(
         "non-finite energies refused",
         "mlpeg/warehouse/validate.py",
         '_reject(path, "is not finite (NaN or inf)", row, "energy")',

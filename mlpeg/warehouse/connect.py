@@ -281,8 +281,8 @@ def connect_reader(
             "autoload_known_extensions": False,
             "lock_configuration": True,
         }
-    target = read_target(path)
-    return _connect_with_retry(target, read_only=True, timeout_s=timeout_s, config=config)
+    con = _connect_with_retry(read_target(path), read_only=True, timeout_s=timeout_s, config=config)
+    return con
 
 
 @contextlib.contextmanager
