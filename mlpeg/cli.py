@@ -7,22 +7,12 @@ import io
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
-from mlpeg import catalog
 from mlpeg.calc.cli_options import (
     AddressOption,
     BatchOption,
@@ -35,14 +25,19 @@ from mlpeg.calc.cli_options import (
     WorkersOption,
     calc_options,
 )
-from mlpeg.calc.execute import DEFAULT_BATCH_SIZE
-from mlpeg.calc.options import CalcOptions
+from mlpeg.calc.defaults import DEFAULT_BATCH_SIZE
 from mlpeg.calc.threads import DEFAULT_THREADS, apply_threads
 from mlpeg.errors import MlpegError
 from mlpeg.listing import ListFormat, emit, table_console
-from mlpeg.models import registry
 from mlpeg.paths import default_warehouse, landing_dir
 from mlpeg.stopping import SIGTERM_STATUS, exit_on_sigterm, stopped_by_sigterm
+
+if TYPE_CHECKING:  # each command imports what it uses: start-up stays short for all
+    from rich.progress import Progress
+
+    from mlpeg import catalog
+    from mlpeg.calc.options import CalcOptions
+    from mlpeg.models import registry
 
 DEFAULT_WAREHOUSE = default_warehouse()
 
@@ -151,6 +146,16 @@ DispersionOption = Annotated[
 
 
 def _progress(on: Console | None = None) -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
@@ -169,6 +174,8 @@ def _progress(on: Console | None = None) -> Progress:
 def _select_benchmarks(
     benchmark_keys: list[str] | None, category_keys: list[str] | None
 ) -> list[catalog.Benchmark]:
+    from mlpeg import catalog
+
     every = catalog.benchmarks()
     if not benchmark_keys and not category_keys:  # the main job: see Benchmark.in_main_job
         return [bench for bench in every.values() if bench.in_main_job]
@@ -214,6 +221,8 @@ def list_benchmarks(
     format_: FormatOption = ListFormat.TABLE,
 ) -> None:
     """List the benchmarks: category, metrics, cost class, quick band and dispersion."""
+    from mlpeg import catalog
+
     if check_against is not None:
         from mlpeg.importers.console import check_against_ml_peg
 
@@ -299,6 +308,8 @@ def list_models(
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
 ) -> None:
     """List registered models: whether each runs here, in which environment, and why not."""
+    from mlpeg.models import registry
+
     if ctx.invoked_subcommand is not None:
         return
     from mlpeg.models import environments
@@ -422,6 +433,7 @@ def models_add(
     ] = None,
 ) -> None:
     """Register a model of your own in a user registry (checked first; sha256 of its weights)."""
+    from mlpeg.models import registry
     from mlpeg.models.user_registry import add_model, build_entry
     from mlpeg.paths import user_registry_path
 
@@ -462,6 +474,8 @@ app.add_typer(profile_app, name="profile")
 
 def _environment_named(name: str):
     """Return the environment named ``name``, or the one a model or family so named uses."""
+    from mlpeg.models import registry
+
     environments = registry.all_environments()
     if name in environments:
         return environments[name]
@@ -481,7 +495,7 @@ def env_build(
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if up to date.")] = False,
 ) -> None:
     """Create an environment's venv and install its requirements (pip's output is shown)."""
-    from mlpeg.models import environments
+    from mlpeg.models import environments, registry
 
     environment = _environment_named(name)
     console.print(
@@ -503,7 +517,7 @@ def env_build(
 @env_app.command("list")
 def env_list() -> None:
     """List the environments models.yml defines, their interpreters and their state."""
-    from mlpeg.models import environments
+    from mlpeg.models import environments, registry
 
     table = Table(title="Environments", header_style="bold")
     for column in ("environment", "interpreter", "requirements", "models", "state"):
@@ -542,6 +556,7 @@ def _calc(
     from mlpeg.calc.cli_options import summary_table
     from mlpeg.calc.runner import check_dispersion, run_tasks, write_references
     from mlpeg.chatter import captured_chatter
+    from mlpeg.models import registry
     from mlpeg.models.environments import check as check_environments
 
     for bench in benchmarks:  # bad choices fail before anything runs
@@ -622,6 +637,8 @@ def calc(
     quick band, with the default models. Done tasks are skipped and a killed run continues
     where it stopped (unless --force).
     """
+    from mlpeg.models import registry
+
     benchmarks = _select_benchmarks(benchmark, category)
     models = registry.select_models(model)
     apply_threads(threads)
@@ -911,7 +928,9 @@ def _show_leaderboard(
             if ci:
                 columns = _leaderboard_intervals(con, records, columns)
             table = leaderboard_table(
-                pa.Table.from_pylist(records) if records else result,
+                # rows with intervals added; without, the query's own table (building one
+                # from Python rows imports pandas: a third of a second of start-up)
+                pa.Table.from_pylist(records) if records and ci else result,
                 titles,
                 title,
                 weights=weights,
@@ -1091,6 +1110,8 @@ def run(
     Default: the main job's benchmarks (cost quick, or main_job: true; slow ones on their
     quick band) with the default models, so each model gets a score in every category.
     """
+    from mlpeg.models import registry
+
     benchmarks = _select_benchmarks(benchmark, category)
     models = registry.select_models(model)
     landing = landing_dir(warehouse)

@@ -12,7 +12,6 @@ import sys
 from enum import StrEnum
 from typing import Any, TextIO
 
-import polars as pl
 from rich.console import Console, RenderableType
 
 
@@ -93,6 +92,8 @@ def emit(
     elif format_ == ListFormat.MARKDOWN:
         stream.write(markdown(rows, columns))
     else:
+        import polars as pl  # only for csv: polars takes a tenth of a second to import
+
         flat = [{c: _flat(row.get(c)) for c in columns} for row in rows]
         frame = pl.DataFrame(flat, schema=_csv_schema(flat, columns), strict=False)
         stream.write(frame.write_csv())
@@ -109,6 +110,8 @@ def _flat(value: Any) -> Any:
 
 def _csv_schema(rows: list[dict[str, Any]], columns: list[str]) -> dict[str, Any]:
     """Polars type per column from its values: bool, int, float (ints among floats), else text."""
+    import polars as pl
+
     schema: dict[str, Any] = {}
     for column in columns:
         kinds = {type(row[column]) for row in rows if row[column] is not None}

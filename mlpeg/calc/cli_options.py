@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from mlpeg.calc.execute import DEFAULT_BATCH_SIZE
-from mlpeg.calc.options import CalcOptions
-from mlpeg.calc.runner import RunSummary
+from mlpeg.calc.defaults import DEFAULT_BATCH_SIZE
+
+if TYPE_CHECKING:  # the engine is imported by the commands that run it, not by every one
+    from rich.table import Table
+
+    from mlpeg.calc.options import CalcOptions
+    from mlpeg.calc.runner import RunSummary
 
 
 class Engine(StrEnum):
@@ -65,6 +68,8 @@ def calc_options(
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> CalcOptions:
     """Return the :class:`CalcOptions` the command-line options describe."""
+    from mlpeg.calc.options import CalcOptions
+
     return CalcOptions(
         engine=str(engine),
         address=address,
@@ -83,6 +88,8 @@ def _rate(per_second: float) -> str:
 
 def summary_table(summaries: Sequence[RunSummary]) -> Table:
     """Return the end-of-calc table: done, skipped, failed, unsupported, time, rate."""
+    from rich.table import Table
+
     table = Table(title="Calc summary", header_style="bold")
     # names in full (the numbers are short), so an 80-column log stays readable
     table.add_column("benchmark", no_wrap=True)

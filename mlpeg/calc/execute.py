@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from mlpeg.calc.defaults import DEFAULT_BATCH_SIZE
 from mlpeg.calc.tasks import SinglePoint, Task, TaskResult, settings_hash
 from mlpeg.enums import State
 from mlpeg.errors import MlpegError
@@ -28,8 +29,7 @@ from mlpeg.landing import utc_now
 from mlpeg.models.registry import ModelSpec, make_calculator
 from mlpeg.structures import atoms_to_row
 
-#: Largest number of structures, and of atoms, in one batched forward pass.
-DEFAULT_BATCH_SIZE = 64
+#: Largest number of atoms in one batched forward pass (of structures: DEFAULT_BATCH_SIZE).
 DEFAULT_BATCH_ATOMS = 4096
 
 

@@ -1,10 +1,13 @@
 """Read extended XYZ files as ASE writes them, fast enough for trees of thousands of files.
 
-The comment line of each frame is parsed by ASE's own ``key_val_str_to_dict`` and the
-``Properties`` spec by ASE's ``parse_properties``, so keys, types and the ``Lattice`` and
-``stress`` conventions mean what they mean to ``ase.io.read``. Only the atom block is read
-differently: all of a frame's columns are split at once and converted with numpy, instead
-of a Python conversion per value. Results follow ASE's: ``energy`` and ``stress`` from the
+The comment line of each frame is parsed as ASE's ``key_val_str_to_dict`` parses it (plain
+``key=value`` pairs here, anything else by ASE's own function) and the ``Properties`` spec
+as ASE's ``parse_properties`` does, so keys, types and the ``Lattice`` and ``stress``
+conventions mean what they mean to ``ase.io.read`` (the tests hold the two to the same
+results). Only the atom block is read differently: all of a frame's columns are split at
+once and converted with numpy, instead of a Python conversion per value. ``ase.io`` itself
+is imported only for a comment line the fast path cannot read: importing it imports SciPy,
+half a second of every ``mlpeg ingest --from-ml-peg``. Results follow ASE's: ``energy`` and ``stress`` from the
 comment line and ``forces`` from the atom block are the calculator results; every other
 comment key is ``info``. A malformed file raises :class:`ExtxyzError` naming the file and
 line.
@@ -20,19 +23,65 @@ from typing import Any
 
 import numpy as np
 from ase import Atoms
+from ase.calculators.calculator import all_properties
 from ase.data import atomic_numbers
-from ase.io.extxyz import (
-    SPECIAL_3_3_KEYS,
-    UNPROCESSED_KEYS,
-    key_val_str_to_dict,
-    parse_properties,
-    per_config_properties,
-)
+from ase.outputs import ArrayProperty, all_outputs
 
 from mlpeg.errors import DataError
 
 DEFAULT_PROPERTIES = "species:S:1:pos:R:3"
 _BOOLEANS = {"T": True, "F": False, "True": True, "False": False}
+
+#: Comment-line keys ASE keeps as text (``ase.io.extxyz.UNPROCESSED_KEYS``).
+UNPROCESSED_KEYS = frozenset({"uid"})
+#: Comment-line keys holding a 3×3 matrix as 9 numbers, column-major (ASE's SPECIAL_3_3_KEYS).
+SPECIAL_3_3_KEYS = frozenset({"Lattice", "virial", "stress"})
+#: Calculator results of one structure (not per atom) that ASE takes off ``info``: those of
+#: ASE's outputs a calculator may report whose shape does not start with the atom count.
+PER_CONFIG_PROPERTIES = tuple(
+    key
+    for key, output in all_outputs.items()
+    if key in all_properties
+    and not (isinstance(output, ArrayProperty) and output.shapespec[0] == "natoms")
+)
+#: Per-atom column names of the ``Properties`` spec and the ASE array names they stand for.
+_ARRAY_NAMES = {"pos": "positions", "Z": "numbers", "charge": "charges", "species": "symbols"}
+_PROPERTY_TYPES = frozenset("RISL")
+
+
+def parse_properties(spec: str) -> tuple[dict[str, tuple[str, int]], list[str]]:
+    """Read a ``Properties`` spec (``species:S:1:pos:R:3``) as ASE's ``parse_properties``.
+
+    Parameters
+    ----------
+    spec
+        ``NAME:TYPE:COLUMNS`` triples joined by ``:``; TYPE is R, I, S or L.
+
+    Returns
+    -------
+    tuple[dict[str, tuple[str, int]], list[str]]
+        Per property name its ASE array name and column count, and the names in order.
+
+    Raises
+    ------
+    ValueError
+        On a column count that is not an integer, an unknown type, or a name given twice.
+    """
+    fields = spec.split(":")
+    widths = [int(value) for value in fields[2::3]]
+    properties: dict[str, tuple[str, int]] = {}
+    names: list[str] = []
+    columns: set[str] = set()  # ASE names the columns of pos:R:3 pos0, pos1, pos2
+    for name, kind, width in zip(fields[::3], fields[1::3], widths, strict=False):
+        if kind not in _PROPERTY_TYPES:
+            raise ValueError(f"Unknown property type: {kind}")
+        named = {name} if width == 1 else {f"{name}{index}" for index in range(width)}
+        if name in properties or named & columns:
+            raise ValueError(f"property {name!r} is given twice")
+        columns |= named
+        properties[name] = (_ARRAY_NAMES.get(name, name), width)
+        names.append(name)
+    return properties, names
 
 
 class ExtxyzError(DataError):
@@ -248,6 +297,8 @@ def comment_info(line: str) -> dict[str, Any]:
     while position < len(text):
         match = _PAIR.match(text, position)
         if match is None or (match.end() < len(text) and not text[match.end()].isspace()):
+            from ase.io.extxyz import key_val_str_to_dict  # rare: imports ase.io and SciPy
+
             return key_val_str_to_dict(line)
         key = match.group(1)
         raw = match.group(2) if match.group(2) is not None else match.group(3)
@@ -275,7 +326,7 @@ def _frame(path: Path, lines: list[str], start: int) -> tuple[Frame, int]:
         raise _fail(path, line + 1, f"unreadable comment line ({exc})") from None
     spec = info.pop("Properties", DEFAULT_PROPERTIES)
     try:
-        properties, names, _, _ = parse_properties(str(spec))
+        properties, names = parse_properties(str(spec))
     except (ValueError, IndexError) as exc:
         raise _fail(path, line + 1, f"unreadable Properties {spec!r} ({exc})") from None
     block = lines[start + 2 : start + 2 + n_atoms]
@@ -309,7 +360,7 @@ def _frame(path: Path, lines: list[str], start: int) -> tuple[Frame, int]:
     pbc = _pbc(path, line + 1, info, has_lattice)
     energy = _energy(path, line + 1, info["energy"]) if "energy" in info else None
     stress = _stress(path, line + 1, info["stress"]) if "stress" in info else None
-    for key in per_config_properties:
+    for key in PER_CONFIG_PROPERTIES:
         info.pop(key, None)
     forces = arrays.get("forces")
     if forces is not None and forces.shape != (n_atoms, 3):

@@ -35,11 +35,14 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
 
-from mlpeg import catalog
 from mlpeg.errors import ConfigError, MlpegError
+
+if TYPE_CHECKING:  # imported where used: readers of intervals need no catalogue
+    from mlpeg import catalog
 
 #: Resamples per run, and the seed, unless MLPEG_BOOTSTRAP_RESAMPLES / _SEED say otherwise.
 DEFAULT_RESAMPLES = 1000
@@ -479,6 +482,8 @@ def update(
     pending, gone = _pending(con, settings)
     if not pending and not gone:
         return UpdateReport(0, 0, cache_rebuilt=False)
+    from mlpeg import catalog
+
     benchmarks = catalog.benchmarks()
     for temporary, stored in _ACCUMULATORS.items():
         con.execute(f"create or replace temp table {temporary} as from {stored} limit 0")

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import numpy as np
-from ase.io import read
 from ase.units import kJ, mol
 
 from mlpeg.calc.tasks import Reference, SinglePoint, Task
@@ -20,6 +19,8 @@ def system(folder: str) -> str:
 
 
 def tasks() -> list[Task]:
+    from ase.io import read  # here, not above: the ML-PEG importer reads FOLDERS only
+
     return [
         Task(
             system(folder),
