@@ -770,13 +770,27 @@ def ingest(
             "registering them with family 'imported'.",
         ),
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="With --from-ml-peg: processes reading the files (default: one per core, "
+            "for a large tree).",
+        ),
+    ] = None,
 ) -> None:
     """Validate landing parts and load them into the warehouse (idempotent)."""
+    if workers is not None and from_ml_peg is None:
+        raise MlpegError("--workers sets the processes of --from-ml-peg; give that too.")
     if from_ml_peg is not None:
         from mlpeg.importers.console import import_ml_peg
 
         code = import_ml_peg(
-            warehouse, from_ml_peg, known_models_only=known_models_only, console=console
+            warehouse,
+            from_ml_peg,
+            known_models_only=known_models_only,
+            console=console,
+            workers=workers,
         )
         if not paths:
             raise typer.Exit(code)

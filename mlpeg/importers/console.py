@@ -14,10 +14,12 @@ from mlpeg.importers.ml_peg import (
     FileStatus,
     ImportReport,
     ModelStatus,
-    find_outputs,
     plan_import,
+    plan_tree,
     run_import,
+    start_reading,
 )
+from mlpeg.importers.reading import FolderReader, worker_count
 from mlpeg.paths import landing_dir
 
 #: Skipped files and notes listed one per line before the rest are counted.
@@ -90,8 +92,19 @@ def print_import_report(report: ImportReport, console: Console) -> None:
     )
 
 
-def import_ml_peg(warehouse: Path, root: Path, *, known_models_only: bool, console: Console) -> int:
+def import_ml_peg(
+    warehouse: Path,
+    root: Path,
+    *,
+    known_models_only: bool,
+    console: Console,
+    workers: int | None = None,
+) -> int:
     """Run ``mlpeg ingest --from-ml-peg``: import with a progress bar, print the report.
+
+    A new warehouse holds no runs, so its files are read (in worker processes) while its
+    schema is installed; otherwise reading starts once the warehouse says which runs it
+    already holds, and their folders are not parsed again.
 
     Returns
     -------
@@ -100,25 +113,35 @@ def import_ml_peg(warehouse: Path, root: Path, *, known_models_only: bool, conso
     """
     from mlpeg.warehouse.connect import writer
 
-    find_outputs(root)  # a wrong folder is reported before the warehouse is opened
-    with writer(warehouse) as con:
-        plan = plan_import(con, root)
-        progress = Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        )
-        with progress:
-            bar = progress.add_task("import ML-PEG outputs", total=plan.n_files)
-            report = run_import(
-                con,
-                plan,
-                landing=landing_dir(warehouse),
-                known_models_only=known_models_only,
-                on_file=lambda: progress.advance(bar),
+    worker_count(workers, 1, 1)  # a bad count is refused before anything starts
+    plan = plan_tree(root)  # a wrong folder is reported before the warehouse is opened
+    reader: FolderReader | None = None
+    if not warehouse.is_file():
+        reader = start_reading(plan, workers=workers)
+    try:
+        with writer(warehouse) as con:
+            plan = plan_import(con, root)
+            progress = Progress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
             )
+            with progress:
+                bar = progress.add_task("import ML-PEG outputs", total=plan.n_files)
+                report = run_import(
+                    con,
+                    plan,
+                    landing=landing_dir(warehouse),
+                    known_models_only=known_models_only,
+                    on_file=lambda: progress.advance(bar),
+                    workers=workers,
+                    reader=reader,
+                )
+    finally:
+        if reader is not None:
+            reader.close()
     print_import_report(report, console)
     return report.exit_code
 

@@ -7,10 +7,10 @@ conventions mean what they mean to ``ase.io.read`` (the tests hold the two to th
 results). Only the atom block is read differently: all of a frame's columns are split at
 once and converted with numpy, instead of a Python conversion per value. ``ase.io`` itself
 is imported only for a comment line the fast path cannot read: importing it imports SciPy,
-half a second of every ``mlpeg ingest --from-ml-peg``. Results follow ASE's: ``energy`` and ``stress`` from the
-comment line and ``forces`` from the atom block are the calculator results; every other
-comment key is ``info``. A malformed file raises :class:`ExtxyzError` naming the file and
-line.
+half a second of every ``mlpeg ingest --from-ml-peg``. Results follow ASE's: ``energy``
+and ``stress`` from the comment line and ``forces`` from the atom block are the calculator
+results; every other comment key is ``info``. A malformed file raises
+:class:`ExtxyzError` naming the file and line.
 """
 
 from __future__ import annotations

@@ -34,43 +34,36 @@ Decisions
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
 from mlpeg import __version__, catalog
 from mlpeg.calc.tasks import Reference
-from mlpeg.enums import Dispersion, PartKind, State
+from mlpeg.enums import Dispersion, PartKind
 from mlpeg.errors import MlpegError
-from mlpeg.importers.extxyz import ExtxyzError, Frame, parse_frames
-from mlpeg.importers.mapping import BenchmarkMapping, ImportedPrediction, SkipFile, mapping_for
-from mlpeg.landing import PREDICTIONS_SCHEMA, REFERENCES_SCHEMA, run_metadata, write_part
+from mlpeg.importers.mapping import BenchmarkMapping, mapping_for
+from mlpeg.importers.reading import (
+    FileOutcome,
+    FileStatus,
+    FolderRead,
+    FolderReader,
+    FolderTask,
+    worker_count,
+)
+from mlpeg.landing import REFERENCES_SCHEMA, run_metadata, write_part
 from mlpeg.models import registry
-from mlpeg.structures import KEPT_INFO_KEYS, atoms_to_row
 from mlpeg.warehouse.ingest import Outcome, PartResult, ingest_part, ingest_parts
 
 OUTPUTS = "outputs"
 IMPORTED_FAMILY = "imported"
-SETTINGS_HASH = "ml-peg-import"
 #: References closer than this (eV) count as equal.
 REFERENCE_TOLERANCE_EV = 1e-6
-
-
-class FileStatus(StrEnum):
-    """What the import did with one output file."""
-
-    IMPORTED = "imported"
-    SKIPPED = "skipped"
-    UNCHANGED = "unchanged"
 
 
 class ModelStatus(StrEnum):
@@ -120,17 +113,6 @@ class ImportPlan:
     def unknown_models(self) -> list[str]:
         """Model keys that are neither in models.yml nor already in the warehouse."""
         return sorted({job.model_key for job in self.jobs if not job.is_known})
-
-
-@dataclass(frozen=True)
-class FileOutcome:
-    """The outcome of one output file; ``message`` says why it was skipped, or notes."""
-
-    path: Path
-    benchmark_key: str
-    model_key: str
-    status: FileStatus
-    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -255,9 +237,14 @@ def plan_import(con: duckdb.DuckDBPyConnection, root: Path) -> ImportPlan:
     ImportPlan
         The jobs, and the ML-PEG benchmark folders that will not be read, with why.
     """
+    known = {row[0] for row in con.execute("select model_key from models").fetchall()}
+    return plan_tree(root, known=frozenset(known))
+
+
+def plan_tree(root: Path, *, known: frozenset[str] = frozenset()) -> ImportPlan:
+    """Plan an import without a warehouse: as :func:`plan_import`, given the known models."""
     plan = ImportPlan(root=root)
     benchmarks = {_normalised(b.key): b for b in catalog.benchmarks().values()}
-    known = {row[0] for row in con.execute("select model_key from models").fetchall()}
     for outputs in find_outputs(root):
         label = f"{outputs.category}/{outputs.name}"
         benchmark = benchmarks.get(_normalised(outputs.name))
@@ -279,70 +266,6 @@ def plan_import(con: duckdb.DuckDBPyConnection, root: Path) -> ImportPlan:
                 ModelJob(benchmark, mapping, folder, model_key, model_key in known, tuple(files))
             )
     return plan
-
-
-def _non_finite(frame: Frame) -> str | None:
-    if frame.energy is not None and not math.isfinite(frame.energy):
-        return "energy"
-    for name in ("forces", "stress"):
-        value = getattr(frame, name)
-        if value is not None and not np.all(np.isfinite(value)):
-            return name
-    return None
-
-
-class _StructureRows:
-    """Structure rows by geometry: fifty models computed the same inputs, hash them once."""
-
-    def __init__(self) -> None:
-        self._rows: dict[bytes, dict[str, Any]] = {}
-
-    def row(self, frame: Frame) -> dict[str, Any]:
-        """Return the structure row of a frame (``atoms_to_row``), cached by geometry."""
-        key = b"".join(
-            (
-                frame.numbers.tobytes(),
-                frame.positions.tobytes(),
-                frame.cell.tobytes(),
-                frame.pbc.tobytes(),
-                repr(
-                    sorted((k, str(frame.info[k])) for k in KEPT_INFO_KEYS if k in frame.info)
-                ).encode(),
-            )
-        )
-        row = self._rows.get(key)
-        if row is None:
-            row = self._rows[key] = atoms_to_row(frame.atoms())
-        return row
-
-
-def _prediction_row(
-    prediction: ImportedPrediction,
-    *,
-    computed_at: datetime,
-    common: dict[str, Any],
-    structures: _StructureRows,
-) -> dict[str, Any]:
-    frame = prediction.frame
-    problem = _non_finite(frame)
-    ok = problem is None
-    return {
-        **common,
-        "system": prediction.system,
-        "role": prediction.role,
-        "task": "single_point",
-        "settings_hash": SETTINGS_HASH,
-        "structure": structures.row(frame),
-        "frames": [],
-        "energy": frame.energy if ok else None,
-        "forces": frame.forces.tolist() if ok and frame.forces is not None else None,
-        "stress": frame.stress.tolist() if ok and frame.stress is not None else None,
-        "properties": [],
-        "state": str(State.OK if ok else State.FAILED),
-        "error": None if ok else f"the ML-PEG output holds a non-finite {problem}",
-        "wall_time_s": None,
-        "computed_at": computed_at,
-    }
 
 
 def _register(con: duckdb.DuckDBPyConnection, jobs: list[ModelJob], root: Path) -> set[str]:
@@ -394,100 +317,64 @@ class _Prepared:
     references: list[tuple[Reference, Path]] = field(default_factory=list)
 
 
-def _prepare_model(
-    con: duckdb.DuckDBPyConnection,
-    job: ModelJob,
-    *,
-    root: Path,
-    landing: Path,
-    structures: _StructureRows,
-    on_file: Callable[[], None],
-) -> _Prepared:
-    """Read one model folder and write its predictions part (not yet ingested)."""
-    bench_key, model_key = job.benchmark.key, job.model_key
-    files: list[FileOutcome] = []
-    readable = []
+def folder_task(job: ModelJob, root: Path) -> FolderTask:
+    """Return what a reader needs to read one job's folder."""
     # Run ids hash the key the model had before D3 became a property of the run (models.yml
     # models with D3 added were '<model>-D3'), so files imported before the change are
     # still recognised as imported.
     dispersion = declared_dispersion(job.folder.name, job.benchmark)
     known = job.folder.name in registry.all_models()
-    id_key = model_key + registry.D3_SUFFIX if known and dispersion == "d3bj" else model_key
-    digest = hashlib.blake2b(f"{bench_key}\0{id_key}\0".encode(), digest_size=8)
-    for path in job.files:
-        shown = path.relative_to(root)
-        try:
-            data = path.read_bytes()
-            mtime = path.stat().st_mtime
-        except OSError as exc:
-            message = f"{shown}: cannot be read ({exc.strerror})."
-            files.append(FileOutcome(shown, bench_key, model_key, FileStatus.SKIPPED, message))
-            on_file()
-            continue
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(data).digest())
-        readable.append((shown, data, mtime))
-    run_id = f"ml-peg-{digest.hexdigest()}"
-    prepared = _Prepared(job, run_id, files)
-    if con.execute("select 1 from runs where run_id = ?", [run_id]).fetchone():
-        for shown, _, _ in readable:
-            files.append(
-                FileOutcome(shown, bench_key, model_key, FileStatus.UNCHANGED, "already imported")
-            )
-            on_file()
+    id_key = job.model_key + registry.D3_SUFFIX if known and dispersion == "d3bj" else job.model_key
+    return FolderTask(job.benchmark.key, job.model_key, id_key, job.files, root, job.mapping)
+
+
+def start_reading(
+    plan: ImportPlan, *, workers: int | None = None, skip: frozenset[str] = frozenset()
+) -> FolderReader:
+    """Start reading a plan's folders (in worker processes for a large one); see run_import.
+
+    Raises
+    ------
+    MlpegError
+        If ``workers`` is below 1.
+    """
+    tasks = [folder_task(job, plan.root) for job in plan.jobs]
+    count = worker_count(workers, plan.n_files, len(tasks))
+    return FolderReader(tasks, workers=count, skip=skip)
+
+
+def _prepare_model(
+    job: ModelJob, read: FolderRead, *, imported: set[str], landing: Path
+) -> _Prepared:
+    """Take one folder's reading: unchanged if its run is in, else write its part."""
+    bench_key, model_key = job.benchmark.key, job.model_key
+    prepared = _Prepared(job, read.run_id, list(read.unreadable))
+    if read.run_id in imported or not read.was_parsed:
+        prepared.files.extend(
+            FileOutcome(shown, bench_key, model_key, FileStatus.UNCHANGED, "already imported")
+            for shown in read.readable
+        )
         prepared.unchanged = True
         return prepared
-
-    common = {"run_id": run_id, "model_key": model_key, "benchmark_key": bench_key}
-    rows: list[dict[str, Any]] = []
-    seen: dict[tuple[str, str], Path] = {}
-    times = []
-    for shown, data, mtime in readable:
-        try:
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise ExtxyzError(f"{shown}: is not UTF-8 text (byte {exc.start}).") from exc
-            mapped = job.mapping.read_file(shown, parse_frames(text, shown))
-            for prediction in mapped.predictions:
-                key = (prediction.system, prediction.role)
-                if key in seen:
-                    raise SkipFile(
-                        f"{shown}: ({prediction.system}, {prediction.role}) was already "
-                        f"read from {seen[key]}."
-                    )
-            computed_at = datetime.fromtimestamp(mtime, UTC)
-            new_rows = [
-                _prediction_row(p, computed_at=computed_at, common=common, structures=structures)
-                for p in mapped.predictions
-            ]
-        except (ExtxyzError, SkipFile) as exc:
-            files.append(FileOutcome(shown, bench_key, model_key, FileStatus.SKIPPED, str(exc)))
-        else:
-            for prediction in mapped.predictions:
-                seen[(prediction.system, prediction.role)] = shown
-            rows.extend(new_rows)
-            times.append(computed_at)
-            prepared.references.extend((ref, shown) for ref in mapped.references)
-            note = " ".join(mapped.notes)
-            files.append(FileOutcome(shown, bench_key, model_key, FileStatus.IMPORTED, note))
-            prepared.n_imported += 1
-        on_file()
-    if not rows:
+    prepared.files.extend(read.parsed)
+    prepared.n_imported = read.n_imported
+    prepared.references = read.references
+    if read.table is None:
         return prepared
     run = run_metadata(
-        run_id=run_id,
+        run_id=read.run_id,
         model_key=model_key,
         benchmark_key=bench_key,
-        started_at=min(times),
-        ended_at=max(times),
+        started_at=min(read.computed_at),
+        ended_at=max(read.computed_at),
         versions={"mlpeg": __version__},
-        dispersion=dispersion,
+        dispersion=declared_dispersion(job.folder.name, job.benchmark),
     ) | {"source": "ml-peg", "source_folder": str(job.folder)}
     prepared.part = write_part(
-        pa.Table.from_pylist(rows, schema=PREDICTIONS_SCHEMA),
+        read.table,
         kind=PartKind.PREDICTIONS,
         folder=landing,
-        name=f"{bench_key}__{model_key}__{run_id}",
+        name=f"{bench_key}__{model_key}__{read.run_id}",
         run=run,
     )
     return prepared
@@ -607,6 +494,8 @@ def run_import(
     landing: Path,
     known_models_only: bool = False,
     on_file: Callable[[], None] | None = None,
+    workers: int | None = None,
+    reader: FolderReader | None = None,
 ) -> ImportReport:
     """Import what a plan lists: write landing parts, then ingest them.
 
@@ -622,6 +511,14 @@ def run_import(
         Refuse model folders that name no known model, instead of registering them.
     on_file
         Called after each output file (progress bars).
+    workers
+        Worker processes reading the folders (see
+        :func:`mlpeg.importers.reading.worker_count`; None: one per core for a large
+        import). The result is the same for any number.
+    reader
+        Reading already started (:func:`start_reading`) for this plan, e.g. while the
+        warehouse was being opened; it is used if its folders are the plan's (it may read
+        folders already imported, which are then reported unchanged), else closed.
 
     Returns
     -------
@@ -632,7 +529,7 @@ def run_import(
     ------
     MlpegError
         With ``known_models_only``, when a model folder names no known model (before
-        anything is written).
+        anything is written); when ``workers`` is below 1.
     """
     if known_models_only and plan.unknown_models:
         raise MlpegError(
@@ -642,13 +539,19 @@ def run_import(
         )
     tick = on_file or (lambda: None)
     registered = _register(con, plan.jobs, plan.root)
-    structures = _StructureRows()
-    prepared = [
-        _prepare_model(
-            con, job, root=plan.root, landing=landing, structures=structures, on_file=tick
-        )
-        for job in plan.jobs
-    ]
+    rows = con.execute("select run_id from runs where starts_with(run_id, 'ml-peg-')").fetchall()
+    imported = {row[0] for row in rows}
+    tasks = [folder_task(job, plan.root) for job in plan.jobs]
+    if reader is None or reader.tasks != tasks:  # none started, or for another plan
+        if reader is not None:
+            reader.close()
+        reader = start_reading(plan, workers=workers, skip=frozenset(imported))
+    prepared = []
+    with reader:
+        for job, read in zip(plan.jobs, reader, strict=True):
+            prepared.append(_prepare_model(job, read, imported=imported, landing=landing))
+            for _ in job.files:
+                tick()
     parts = [p.part for p in prepared if p.part is not None]
     results = dict(zip(parts, ingest_parts(con, parts), strict=True))
     registered = _unregister_unused(con, registered)
@@ -684,7 +587,10 @@ def import_tree(
     *,
     landing: Path,
     known_models_only: bool = False,
+    workers: int | None = None,
 ) -> ImportReport:
     """Plan and run the import of an ML-PEG calc outputs tree (see :func:`run_import`)."""
     plan = plan_import(con, root)
-    return run_import(con, plan, landing=landing, known_models_only=known_models_only)
+    return run_import(
+        con, plan, landing=landing, known_models_only=known_models_only, workers=workers
+    )
