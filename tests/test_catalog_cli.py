@@ -84,6 +84,17 @@ def test_broken_views_sql_changes_nothing(bench_copy, warehouse, tmp_path, test_
     con.close()
 
 
+def test_views_sql_without_its_metrics_view_is_one_clear_error(bench_copy, warehouse):
+    views = bench_copy / "views.sql"
+    text = views.read_text()
+    assert "create or replace view x23.metrics as" in text
+    views.write_text(text.replace("view x23.metrics as", "view x23.metrics_elsewhere as"))
+    catalog.clear_cache()
+    with pytest.raises(ConfigError) as info:
+        writer(warehouse).__enter__()
+    assert str(info.value) == f"{views}: must create the view x23.metrics."
+
+
 def test_cli_unknown_model_and_benchmark(tmp_path):
     result = runner.invoke(app, ["calc", "-m", "gpt-9", "-w", str(tmp_path / "w.duckdb")])
     assert isinstance(result.exception, ConfigError)

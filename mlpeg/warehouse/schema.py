@@ -189,22 +189,34 @@ def _run_statement(con: duckdb.DuckDBPyConnection, statement: sqlgraph.Statement
         raise ConfigError(f"{statement.source}: {message}") from exc
 
 
-def _check_benchmark_views(con: duckdb.DuckDBPyConnection, statement: sqlgraph.Statement) -> None:
-    """Raise unless a benchmark's views created its ``points`` and ``metrics``."""
-    schema = statement.schema
-    for view in ("points", "metrics"):
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, view],
-        ).fetchone()[0]
-        if not exists:
-            raise ConfigError(f"{statement.source}: must create the view {schema}.{view}.")
+def _check_benchmark_views(
+    con: duckdb.DuckDBPyConnection, statements: list[sqlgraph.Statement]
+) -> None:
+    """Raise unless each benchmark's views created its ``points`` and ``metrics``.
+
+    One query for all of them (a query per view cost a fifth of a fresh install).
+    """
+    found = set(
+        con.execute(
+            "select schema_name, view_name from duckdb_views() "
+            "union all select schema_name, table_name from duckdb_tables()"
+        ).fetchall()
+    )
+    for statement in statements:
+        for view in ("points", "metrics"):
+            if (statement.schema, view) not in found:
+                raise ConfigError(
+                    f"{statement.source}: must create the view {statement.schema}.{view}."
+                )
 
 
 def _install_views(con: duckdb.DuckDBPyConnection) -> None:
     """Run every step of ``sql/manifest.yml`` after the migrations, in order."""
+    unchecked: list[sqlgraph.Statement] = []  # benchmark views not yet checked
     for statement in sqlgraph.statements():
+        if unchecked and statement.step.kind != "benchmarks":
+            _check_benchmark_views(con, unchecked)
+            unchecked = []
         if statement.step.kind == "template" and statement.step.argument.startswith("all_"):
             try:
                 con.execute(statement.sql)
@@ -217,7 +229,9 @@ def _install_views(con: duckdb.DuckDBPyConnection) -> None:
             continue
         _run_statement(con, statement)
         if statement.step.kind == "benchmarks":
-            _check_benchmark_views(con, statement)
+            unchecked.append(statement)
+    if unchecked:
+        _check_benchmark_views(con, unchecked)
 
 
 def source_fingerprint() -> str:
