@@ -117,7 +117,7 @@ def import_ml_peg(
     plan = plan_tree(root)  # a wrong folder is reported before the warehouse is opened
     reader: FolderReader | None = None
     if not warehouse.is_file():
-        reader = start_reading(plan, workers=workers)
+        reader = start_reading(plan, landing=landing_dir(warehouse), workers=workers)
     try:
         with writer(warehouse) as con:
             plan = plan_import(con, root)

@@ -43,7 +43,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from mlpeg import __version__, catalog
+from mlpeg import catalog
 from mlpeg.calc.tasks import Reference
 from mlpeg.enums import Dispersion, PartKind
 from mlpeg.errors import MlpegError
@@ -56,7 +56,7 @@ from mlpeg.importers.reading import (
     FolderTask,
     worker_count,
 )
-from mlpeg.landing import REFERENCES_SCHEMA, run_metadata, write_part
+from mlpeg.landing import REFERENCES_SCHEMA, write_part
 from mlpeg.models import registry
 from mlpeg.warehouse.ingest import Outcome, PartResult, ingest_part, ingest_parts
 
@@ -317,19 +317,33 @@ class _Prepared:
     references: list[tuple[Reference, Path]] = field(default_factory=list)
 
 
-def folder_task(job: ModelJob, root: Path) -> FolderTask:
-    """Return what a reader needs to read one job's folder."""
+def folder_task(job: ModelJob, root: Path, landing: Path) -> FolderTask:
+    """Return what a reader needs to read one job's folder and write its part."""
     # Run ids hash the key the model had before D3 became a property of the run (models.yml
     # models with D3 added were '<model>-D3'), so files imported before the change are
     # still recognised as imported.
     dispersion = declared_dispersion(job.folder.name, job.benchmark)
     known = job.folder.name in registry.all_models()
     id_key = job.model_key + registry.D3_SUFFIX if known and dispersion == "d3bj" else job.model_key
-    return FolderTask(job.benchmark.key, job.model_key, id_key, job.files, root, job.mapping)
+    return FolderTask(
+        job.benchmark.key,
+        job.model_key,
+        id_key,
+        job.folder,
+        job.files,
+        root,
+        dispersion,
+        landing,
+        job.mapping,
+    )
 
 
 def start_reading(
-    plan: ImportPlan, *, workers: int | None = None, skip: frozenset[str] = frozenset()
+    plan: ImportPlan,
+    *,
+    landing: Path,
+    workers: int | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> FolderReader:
     """Start reading a plan's folders (in worker processes for a large one); see run_import.
 
@@ -338,15 +352,13 @@ def start_reading(
     MlpegError
         If ``workers`` is below 1.
     """
-    tasks = [folder_task(job, plan.root) for job in plan.jobs]
+    tasks = [folder_task(job, plan.root, landing) for job in plan.jobs]
     count = worker_count(workers, plan.n_files, len(tasks))
     return FolderReader(tasks, workers=count, skip=skip)
 
 
-def _prepare_model(
-    job: ModelJob, read: FolderRead, *, imported: set[str], landing: Path
-) -> _Prepared:
-    """Take one folder's reading: unchanged if its run is in, else write its part."""
+def _prepare_model(job: ModelJob, read: FolderRead, *, imported: set[str]) -> _Prepared:
+    """Take one folder's reading: unchanged if its run is in, else its part to ingest."""
     bench_key, model_key = job.benchmark.key, job.model_key
     prepared = _Prepared(job, read.run_id, list(read.unreadable))
     if read.run_id in imported or not read.was_parsed:
@@ -359,24 +371,7 @@ def _prepare_model(
     prepared.files.extend(read.parsed)
     prepared.n_imported = read.n_imported
     prepared.references = read.references
-    if read.table is None:
-        return prepared
-    run = run_metadata(
-        run_id=read.run_id,
-        model_key=model_key,
-        benchmark_key=bench_key,
-        started_at=min(read.computed_at),
-        ended_at=max(read.computed_at),
-        versions={"mlpeg": __version__},
-        dispersion=declared_dispersion(job.folder.name, job.benchmark),
-    ) | {"source": "ml-peg", "source_folder": str(job.folder)}
-    prepared.part = write_part(
-        read.table,
-        kind=PartKind.PREDICTIONS,
-        folder=landing,
-        name=f"{bench_key}__{model_key}__{read.run_id}",
-        run=run,
-    )
+    prepared.part = read.part
     return prepared
 
 
@@ -541,15 +536,15 @@ def run_import(
     registered = _register(con, plan.jobs, plan.root)
     rows = con.execute("select run_id from runs where starts_with(run_id, 'ml-peg-')").fetchall()
     imported = {row[0] for row in rows}
-    tasks = [folder_task(job, plan.root) for job in plan.jobs]
+    tasks = [folder_task(job, plan.root, landing) for job in plan.jobs]
     if reader is None or reader.tasks != tasks:  # none started, or for another plan
         if reader is not None:
             reader.close()
-        reader = start_reading(plan, workers=workers, skip=frozenset(imported))
+        reader = start_reading(plan, landing=landing, workers=workers, skip=frozenset(imported))
     prepared = []
     with reader:
         for job, read in zip(plan.jobs, reader, strict=True):
-            prepared.append(_prepare_model(job, read, imported=imported, landing=landing))
+            prepared.append(_prepare_model(job, read, imported=imported))
             for _ in job.files:
                 tick()
     parts = [p.part for p in prepared if p.part is not None]

@@ -1,10 +1,9 @@
 """Read the model folders of an ML-PEG import, in worker processes when it pays.
 
 Reading a folder means hashing its files (the run id), parsing them, mapping their frames
-and building the predictions table; nothing here touches the warehouse. The folders of a
+and writing the predictions landing part; nothing here touches the warehouse. The folders of a
 tree are independent, so :class:`FolderReader` hands them to a pool of worker processes
-and yields the results in plan order while the workers read on, so the caller writes
-each part as soon as its folder is read.
+and yields the results in plan order while the workers read on.
 
 Decisions
 ---------
@@ -40,11 +39,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from mlpeg import __version__
 from mlpeg.calc.tasks import Reference
+from mlpeg.enums import PartKind
 from mlpeg.errors import MlpegError
 from mlpeg.importers.extxyz import ExtxyzError, Frame, parse_frames
 from mlpeg.importers.mapping import BenchmarkMapping, ImportedPrediction, SkipFile
-from mlpeg.landing import PREDICTIONS_SCHEMA
+from mlpeg.landing import PREDICTIONS_SCHEMA, run_metadata, write_part
 from mlpeg.structures import KEPT_INFO_KEYS, atoms_to_row
 
 SETTINGS_HASH = "ml-peg-import"
@@ -73,7 +74,7 @@ class FileOutcome:
 
 @dataclass(frozen=True)
 class FolderTask:
-    """One model folder to read.
+    """One model folder to read, and where its predictions part goes.
 
     Parameters
     ----------
@@ -81,10 +82,16 @@ class FolderTask:
         What the folder's predictions are.
     id_key
         The model key hashed into the run id (see ``mlpeg.importers.ml_peg``).
+    folder
+        The model folder (recorded in the run's provenance).
     files
         The output files, in the order they are read.
     root
         The tree; messages name files relative to it.
+    dispersion
+        The dispersion the run records.
+    landing
+        The landing folder the part is written to.
     mapping
         The benchmark's mapping of files to predictions.
     """
@@ -92,8 +99,11 @@ class FolderTask:
     benchmark_key: str
     model_key: str
     id_key: str
+    folder: Path
     files: tuple[Path, ...]
     root: Path
+    dispersion: str
+    landing: Path
     mapping: BenchmarkMapping = field(compare=False, repr=False)
 
 
@@ -103,15 +113,15 @@ class FolderRead:
 
     ``unreadable`` are the files that could not be read (always reported); ``readable``
     the others, by the name shown; ``parsed`` their outcomes, empty when the folder was
-    not parsed because its run id was in the ``skip`` set (already imported).
+    not parsed because its run id was in the ``skip`` set (already imported); ``part``
+    the predictions part written (None when no file imported).
     """
 
     run_id: str
     unreadable: list[FileOutcome] = field(default_factory=list)
     readable: list[Path] = field(default_factory=list)
     parsed: list[FileOutcome] = field(default_factory=list)
-    table: pa.Table | None = None
-    computed_at: list[datetime] = field(default_factory=list)
+    part: Path | None = None
     references: list[tuple[Reference, Path]] = field(default_factory=list)
     n_imported: int = 0
     was_parsed: bool = False
@@ -198,7 +208,7 @@ def read_folder(
     Returns
     -------
     FolderRead
-        The run id, each file's outcome and the table (None when no file imported).
+        The run id, each file's outcome and the part written (not yet ingested).
     """
     bench_key, model_key = task.benchmark_key, task.model_key
     digest = hashlib.blake2b(f"{bench_key}\0{task.id_key}\0".encode(), digest_size=8)
@@ -224,6 +234,7 @@ def read_folder(
     common = {"run_id": read.run_id, "model_key": model_key, "benchmark_key": bench_key}
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], Path] = {}
+    times = []
     for shown, data, mtime in contents:
         try:
             try:
@@ -251,13 +262,29 @@ def read_folder(
         for prediction in mapped.predictions:
             seen[(prediction.system, prediction.role)] = shown
         rows.extend(new_rows)
-        read.computed_at.append(computed_at)
+        times.append(computed_at)
         read.references.extend((ref, shown) for ref in mapped.references)
         note = " ".join(mapped.notes)
         read.parsed.append(FileOutcome(shown, bench_key, model_key, FileStatus.IMPORTED, note))
         read.n_imported += 1
-    if rows:
-        read.table = pa.Table.from_pylist(rows, schema=PREDICTIONS_SCHEMA)
+    if not rows:
+        return read
+    run = run_metadata(
+        run_id=read.run_id,
+        model_key=model_key,
+        benchmark_key=bench_key,
+        started_at=min(times),
+        ended_at=max(times),
+        versions={"mlpeg": __version__},
+        dispersion=task.dispersion,
+    ) | {"source": "ml-peg", "source_folder": str(task.folder)}
+    read.part = write_part(
+        pa.Table.from_pylist(rows, schema=PREDICTIONS_SCHEMA),
+        kind=PartKind.PREDICTIONS,
+        folder=task.landing,
+        name=f"{bench_key}__{model_key}__{read.run_id}",
+        run=run,
+    )
     return read
 
 
