@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mlpeg.importers.metrics_check import compare
 from mlpeg.importers.ml_peg import (
     FileStatus,
     ImportReport,
@@ -148,6 +147,8 @@ def import_ml_peg(
 
 def check_against_ml_peg(root: Path, console: Console) -> int:
     """Run ``mlpeg benchmarks --check-against``: print differences; 1 if there are any."""
+    from mlpeg.importers.metrics_check import compare
+
     result = compare(root)
     if result.differences:
         table = Table(title=f"Metric definitions: mlpeg vs ML-PEG ({root})", header_style="bold")

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -541,14 +541,20 @@ def run_import(
         if reader is not None:
             reader.close()
         reader = start_reading(plan, landing=landing, workers=workers, skip=frozenset(imported))
-    prepared = []
-    with reader:
+    prepared: list[_Prepared] = []
+
+    def parts_as_read() -> Iterator[Path]:  # a stream: ingest may start on the first
         for job, read in zip(plan.jobs, reader, strict=True):
             prepared.append(_prepare_model(job, read, imported=imported))
             for _ in job.files:
                 tick()
+            if prepared[-1].part is not None:
+                yield prepared[-1].part
+
+    with reader:
+        ingested = list(ingest_parts(con, parts_as_read()))
     parts = [p.part for p in prepared if p.part is not None]
-    results = dict(zip(parts, ingest_parts(con, parts), strict=True))
+    results = dict(zip(parts, ingested, strict=True))
     registered = _unregister_unused(con, registered)
     report = ImportReport(skipped_folders=list(plan.skipped_folders))
     found: dict[str, list[tuple[Reference, Path]]] = {}

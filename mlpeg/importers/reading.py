@@ -368,6 +368,9 @@ class FolderReader:
         self._pool: ProcessPoolExecutor | None = None
         self._results: Iterator[FolderRead] | None = None
         if workers > 1 and self.tasks:
+            # pyarrow imports pandas on its first conversion from Python objects (a third
+            # of a second): done here once, the forked workers inherit it
+            pa.array([0])
             _TASKS, _SKIP = self.tasks, skip
             self._pool = ProcessPoolExecutor(
                 max_workers=workers,
