@@ -11,6 +11,7 @@ says why and what that keeps), references and reactions parts one per transactio
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -397,19 +398,25 @@ def ingest_parts(
     """
     stages = stages if stages is not None else Stages()
     known = _Known.read(con)
-    paths = list(paths)
+    source = iter(paths)  # taken as it comes: a stream (the ML-PEG import's) starts at once
     writer = _Writer(con, known, stages, batch.batch_rows())
     outcomes: dict[int, PartResult] = {}
     emitted = 0
     try:
         with batch.ingest_settings(con), ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-            ahead = deque(pool.submit(_prepare, path, known, stages) for path in paths[:READ_AHEAD])
-            for position in range(len(paths)):
+            ahead = deque(
+                pool.submit(_prepare, path, known, stages)
+                for path in itertools.islice(source, READ_AHEAD)
+            )
+            position = 0
+            while ahead:
                 prepared = ahead.popleft().result()
-                if position + READ_AHEAD < len(paths):
-                    ahead.append(pool.submit(_prepare, paths[position + READ_AHEAD], known, stages))
+                following = next(source, None)
+                if following is not None:
+                    ahead.append(pool.submit(_prepare, following, known, stages))
                 outcomes |= writer.place(prepared, position)
-                if position + 1 == len(paths):
+                position += 1
+                if not ahead:  # that was the last part
                     outcomes |= writer.commit()
                 while emitted in outcomes:
                     yield outcomes.pop(emitted)
