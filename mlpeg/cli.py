@@ -917,8 +917,6 @@ def _show_leaderboard(
     profile: str | None = None,
     ci: bool = False,
 ) -> None:
-    import pyarrow as pa
-
     from mlpeg.render import INTERVAL_LEGEND, MARKS_LEGEND, leaderboard_table, marked_score
     from mlpeg.warehouse.connect import reader
     from mlpeg.warehouse.intervals import describe
@@ -928,7 +926,10 @@ def _show_leaderboard(
         _use_profile(con, profile)
         described = describe(con) if ci else ""
         if category is None:
-            result = con.sql(f"select * from leaderboard{hidden}").to_arrow_table()
+            # Python rows straight from DuckDB: no pyarrow (and numpy) to import for a table
+            board = con.execute(f"select * from leaderboard{hidden}")
+            columns = [column[0] for column in board.description]
+            records = [dict(zip(columns, row, strict=True)) for row in board.fetchall()]
             rows = con.execute(
                 "select category_key, title, weight from categories "
                 "where category_key in (select category_key from benchmarks) order by 1"
@@ -938,13 +939,10 @@ def _show_leaderboard(
             if profile is not None:
                 weights = _profile_weights(con, profile, weights)
             title = "Leaderboard" if profile is None else f"Leaderboard (profile {profile})"
-            records, columns = result.to_pylist(), result.column_names
             if ci:
                 columns = _leaderboard_intervals(con, records, columns)
             table = leaderboard_table(
-                # rows with intervals added; without, the query's own table (building one
-                # from Python rows imports pandas: a third of a second of start-up)
-                pa.Table.from_pylist(records) if records and ci else result,
+                records,
                 titles,
                 title,
                 weights=weights,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:  # rendering needs no pyarrow: ``mlpeg leaderboard`` does not import it
+    import pyarrow as pa
 
 #: How each non-ok state is shown, so not run, failed, unsupported and filtered never
 #: look alike (and never look like a blank).
@@ -98,7 +101,7 @@ def _interval(row: dict, column: str, shown: bool) -> tuple | None:
 
 
 def leaderboard_table(
-    result: pa.Table,
+    result: pa.Table | Sequence[dict[str, Any]],
     categories: dict[str, str],
     title: str,
     *,
@@ -110,7 +113,7 @@ def leaderboard_table(
     Parameters
     ----------
     result
-        Rows of the ``leaderboard`` view.
+        Rows of the ``leaderboard`` view (an Arrow table, or one dict per row).
     categories
         Category key → title, in column order.
     title
@@ -128,7 +131,7 @@ def leaderboard_table(
         Categories that no model has run are left out of the columns, so that a narrow
         terminal shows the scores, and are named in the caption instead.
     """
-    rows = result.to_pylist()
+    rows = result.to_pylist() if hasattr(result, "to_pylist") else list(result)
     shown = {
         key: name
         for key, name in categories.items()

@@ -260,3 +260,19 @@ def test_ingest_command_does_not_import_the_heavy_modules_it_does_not_use():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_leaderboard_command_prints_without_importing_arrow(tree, warehouse):
+    _import(warehouse, tree, workers=1)
+    code = (
+        "import sys; from mlpeg.cli import main; "
+        f"sys.argv = ['mlpeg', 'leaderboard', '-w', {str(warehouse)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print(sorted(m for m in ('pyarrow', 'numpy', 'pandas', 'polars') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+    )
+    lines = done.stdout.strip().splitlines()
+    assert lines[-1] == "[]"
+    assert any(line.startswith("│ ml-peg-one") for line in lines)  # the table was printed
