@@ -26,6 +26,9 @@ Decisions
   replaces reference data already stored. A mapping whose files carry no usable
   reference (ML-PEG's DMC-ICE13 refs are PBE-D3, mlpeg's are DMC) loads the benchmark's
   own references from its ``calc.py`` instead, as ``mlpeg calc`` does.
+- Model folders are read (hashed, parsed, written as parts) in worker processes, one per
+  core for a large tree (:mod:`mlpeg.importers.reading`); the parts are ingested in plan
+  order as they come, and the warehouse is the same for any number of workers.
 - A file that cannot be imported is skipped with one sentence saying why; the other files
   of the model still import. A non-finite energy, force or stress becomes a ``failed``
   prediction, as in ``mlpeg calc``.

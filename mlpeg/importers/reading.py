@@ -41,7 +41,7 @@ import pyarrow as pa
 
 from mlpeg import __version__
 from mlpeg.calc.tasks import Reference
-from mlpeg.enums import PartKind
+from mlpeg.enums import PartKind, State
 from mlpeg.errors import MlpegError
 from mlpeg.importers.extxyz import ExtxyzError, Frame, parse_frames
 from mlpeg.importers.mapping import BenchmarkMapping, ImportedPrediction, SkipFile
@@ -184,7 +184,7 @@ def _prediction_row(
         "forces": frame.forces.tolist() if ok and frame.forces is not None else None,
         "stress": frame.stress.tolist() if ok and frame.stress is not None else None,
         "properties": [],
-        "state": "ok" if ok else "failed",
+        "state": str(State.OK if ok else State.FAILED),
         "error": None if ok else f"the ML-PEG output holds a non-finite {problem}",
         "wall_time_s": None,
         "computed_at": computed_at,

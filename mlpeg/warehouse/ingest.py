@@ -392,7 +392,7 @@ def ingest_parts(
     con
         A read-write connection.
     paths
-        The parts, in load order (see :func:`find_parts`).
+        The parts, in load order (see :func:`find_parts`); a stream is taken as it comes.
     stages
         Where to add the seconds spent per stage (``bench/ingest.py`` prints them).
     """
