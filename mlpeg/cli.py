@@ -774,8 +774,8 @@ def ingest(
         int | None,
         typer.Option(
             "--workers",
-            help="With --from-ml-peg: processes reading the files (default: one per core, "
-            "for a large tree).",
+            help="With --from-ml-peg: processes reading the files (0: this one; default: "
+            "one per core but one, for a large tree).",
         ),
     ] = None,
 ) -> None:

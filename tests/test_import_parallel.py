@@ -33,7 +33,7 @@ from typer.testing import CliRunner
 from mlpeg import catalog
 from mlpeg.cli import app
 from mlpeg.errors import MlpegError
-from mlpeg.importers import console, extxyz, ml_peg
+from mlpeg.importers import console, extxyz, ml_peg, reading
 from mlpeg.importers.ml_peg import FileStatus, import_tree, plan_tree, start_reading
 from mlpeg.importers.reading import FILES_PER_WORKER, worker_count
 from mlpeg.importers.synthetic import write_x23_tree
@@ -100,7 +100,7 @@ def _import(warehouse: Path, root: Path, workers: int):
 
 def test_parallel_import_stores_exactly_what_a_serial_one_does(tree, tmp_path):
     serial, parallel = tmp_path / "serial" / "w.duckdb", tmp_path / "parallel" / "w.duckdb"
-    one = _import(serial, tree, workers=1)
+    one = _import(serial, tree, workers=0)  # in this process
     three = _import(parallel, tree, workers=3)
 
     assert [(f.path, f.status, f.message) for f in three.files] == [
@@ -155,27 +155,32 @@ def test_cli_reads_a_new_warehouses_tree_while_installing_it(
     assert "92 files: 91 imported, 0 already in, 1 skipped" in text
     assert "ml-peg-two/urea.xyz: line" in text
     reference = tmp_path / "reference" / "w.duckdb"
-    _import(reference, tree, workers=1)
+    _import(reference, tree, workers=0)
     assert _contents(warehouse) == _contents(reference)
 
 
-def test_worker_count_is_checked_and_sized():
+def test_worker_count_is_checked_and_sized(monkeypatch):
     assert worker_count(3, 10, 2) == 2  # never more workers than folders
-    assert worker_count(1, 10_000, 50) == 1
-    assert worker_count(None, FILES_PER_WORKER - 1, 50) == 1  # small: read in-process
-    assert 1 <= worker_count(None, 100 * FILES_PER_WORKER, 50) <= os.cpu_count()
-    for bad in (0, -2):
-        with pytest.raises(MlpegError, match=f"at least 1, not {bad}"):
+    assert worker_count(0, 10_000, 50) == 0  # read in this process
+    assert worker_count(1, 10, 50) == 1
+    assert worker_count(None, FILES_PER_WORKER - 1, 50) == 0  # small: read in-process
+    monkeypatch.setattr(reading, "available_cores", lambda: 16)
+    assert worker_count(None, 100 * FILES_PER_WORKER, 50) == 15  # one core left to ingest
+    assert worker_count(None, 3 * FILES_PER_WORKER, 50) == 3  # a hundred files each at least
+    monkeypatch.setattr(reading, "available_cores", lambda: 1)
+    assert worker_count(None, 100 * FILES_PER_WORKER, 50) == 1
+    for bad in (-1, -2):
+        with pytest.raises(MlpegError, match=f"0 \\(read in this process\\) or more, not {bad}"):
             worker_count(bad, 10, 2)
 
 
 def test_cli_refuses_a_bad_worker_count_before_opening_the_warehouse(tree, warehouse):
     runner = CliRunner()
     result = runner.invoke(
-        app, ["ingest", "--from-ml-peg", str(tree), "-w", str(warehouse), "--workers", "0"]
+        app, ["ingest", "--from-ml-peg", str(tree), "-w", str(warehouse), "--workers", "-1"]
     )
     assert isinstance(result.exception, MlpegError)
-    assert "at least 1, not 0" in str(result.exception)
+    assert "or more, not -1" in str(result.exception)
     result = runner.invoke(app, ["ingest", "-w", str(warehouse), "--workers", "2"])
     assert isinstance(result.exception, MlpegError)
     assert "--from-ml-peg" in str(result.exception)
@@ -263,7 +268,7 @@ def test_ingest_command_does_not_import_the_heavy_modules_it_does_not_use():
 
 
 def test_leaderboard_command_prints_without_importing_arrow(tree, warehouse):
-    _import(warehouse, tree, workers=1)
+    _import(warehouse, tree, workers=1)  # one worker process
     code = (
         "import sys; from mlpeg.cli import main; "
         f"sys.argv = ['mlpeg', 'leaderboard', '-w', {str(warehouse)!r}]\n"

@@ -27,7 +27,7 @@ Decisions
   reference (ML-PEG's DMC-ICE13 refs are PBE-D3, mlpeg's are DMC) loads the benchmark's
   own references from its ``calc.py`` instead, as ``mlpeg calc`` does.
 - Model folders are read (hashed, parsed, written as parts) in worker processes, one per
-  core for a large tree (:mod:`mlpeg.importers.reading`); the parts are ingested in plan
+  core but one for a large tree (:mod:`mlpeg.importers.reading`); the parts are ingested in plan
   order as they come, and the warehouse is the same for any number of workers.
 - A file that cannot be imported is skipped with one sentence saying why; the other files
   of the model still import. A non-finite energy, force or stress becomes a ``failed``
@@ -353,7 +353,7 @@ def start_reading(
     Raises
     ------
     MlpegError
-        If ``workers`` is below 1.
+        If ``workers`` is negative.
     """
     tasks = [folder_task(job, plan.root, landing) for job in plan.jobs]
     count = worker_count(workers, plan.n_files, len(tasks))
@@ -511,8 +511,8 @@ def run_import(
         Called after each output file (progress bars).
     workers
         Worker processes reading the folders (see
-        :func:`mlpeg.importers.reading.worker_count`; None: one per core for a large
-        import). The result is the same for any number.
+        :func:`mlpeg.importers.reading.worker_count`; 0: this process; None: one per core
+        but one, for a large import). The result is the same for any number.
     reader
         Reading already started (:func:`start_reading`) for this plan, e.g. while the
         warehouse was being opened; it is used if its folders are the plan's (it may read
@@ -527,7 +527,7 @@ def run_import(
     ------
     MlpegError
         With ``known_models_only``, when a model folder names no known model (before
-        anything is written); when ``workers`` is below 1.
+        anything is written); when ``workers`` is negative.
     """
     if known_models_only and plan.unknown_models:
         raise MlpegError(

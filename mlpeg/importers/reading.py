@@ -13,9 +13,10 @@ Decisions
   this process.
 - A worker exits when the process that started it dies (even by ``kill -9``), so it
   never keeps open a file that the parent held, such as the warehouse's write lock.
-- ``workers=None`` uses one worker per core, but at most one per
-  :data:`FILES_PER_WORKER` files: a small import is read in-process, where starting a
-  pool would cost more than it saves. One worker means no pool.
+- ``workers=None`` uses one worker per core but one (that one runs this process, which
+  installs the schema or ingests the parts while the workers read), at least one, and at
+  most one per :data:`FILES_PER_WORKER` files: an import smaller than that is read in
+  this process (``workers=0``), where starting a pool would cost more than it saves.
 - The result does not depend on the number of workers: each folder is read by one
   worker, in file order, exactly as in-process.
 """
@@ -302,21 +303,30 @@ def worker_count(requested: int | None, n_files: int, n_folders: int) -> int:
     Parameters
     ----------
     requested
-        A number of workers, or None for one per core and :data:`FILES_PER_WORKER` files.
+        A number of workers (0: read in this process), or None to choose (see above).
     n_files, n_folders
         The size of the import; there are never more workers than folders.
+
+    Returns
+    -------
+    int
+        Worker processes; 0 means the folders are read in this process.
 
     Raises
     ------
     MlpegError
-        If ``requested`` is below 1.
+        If ``requested`` is negative.
     """
-    if requested is not None and (isinstance(requested, bool) or requested < 1):
-        raise MlpegError(f"The number of workers must be at least 1, not {requested}.")
-    wanted = requested or min(available_cores(), max(1, n_files // FILES_PER_WORKER))
+    if requested is not None and (isinstance(requested, bool) or requested < 0):
+        raise MlpegError(
+            f"The number of workers must be 0 (read in this process) or more, not {requested}."
+        )
+    if requested is None:
+        by_size = n_files // FILES_PER_WORKER
+        requested = min(max(1, available_cores() - 1), by_size) if by_size else 0
     if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
-        wanted = 1
-    return max(1, min(wanted, n_folders))
+        return 0
+    return min(requested, n_folders)
 
 
 # What forked workers inherit: the tasks of the reader that started them, and their skip
@@ -351,7 +361,7 @@ class FolderReader:
     tasks
         The folders, in the order their results are wanted.
     workers
-        Worker processes; 1 reads in this process (see :func:`worker_count`).
+        Worker processes; 0 reads in this process (see :func:`worker_count`).
     skip
         Run ids already imported (their folders are hashed, not parsed).
 
@@ -367,7 +377,7 @@ class FolderReader:
         self.skip = skip
         self._pool: ProcessPoolExecutor | None = None
         self._results: Iterator[FolderRead] | None = None
-        if workers > 1 and self.tasks:
+        if workers > 0 and self.tasks:
             # pyarrow imports pandas on its first conversion from Python objects (a third
             # of a second): done here once, the forked workers inherit it
             pa.array([0])
