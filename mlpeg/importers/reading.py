@@ -27,6 +27,7 @@ import hashlib
 import math
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -343,6 +344,11 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _start_worker() -> None:
+    # Ctrl-C reaches the whole process group: the importer stops the workers itself, so
+    # they print no traceback of their own; SIGTERM ends them at once (not through the
+    # importer's handler, which they inherited).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
 
 
