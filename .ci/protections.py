@@ -68,6 +68,13 @@ PROTECTIONS = [
         ("tests/test_ingest.py::test_two_parts_of_one_run_in_one_call",),
     ),
     Protection(
+        "ML-PEG import workers die with their parent (else they hold its write lock)",
+        "mlpeg/importers/reading.py",
+        "target=_exit_with_parent,",
+        "target=lambda parent: None,",
+        ("tests/test_import_parallel.py::test_workers_exit_when_the_importer_is_killed",),
+    ),
+    Protection(
         "writer lock (flock)",
         "mlpeg/warehouse/connect.py",
         "fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)",

@@ -219,7 +219,7 @@ def test_workers_exit_when_the_importer_is_killed(tree, tmp_path):
     assert len(pids) == 2 and all(_alive(pid) for pid in pids)
     child.send_signal(signal.SIGKILL)
     child.wait()
-    deadline = time.monotonic() + 30  # they poll their parent every 0.2 s
+    deadline = time.monotonic() + 10  # they poll their parent every 0.2 s
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(_alive(pid) for pid in pids)
