@@ -25,16 +25,17 @@ energies within 0.001 meV/atom (TensorNet) and 0.07 meV/atom (M3GNet), forces wi
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import torch
 from matgl.layers import M3GNetGraphConv
 
 from mlpeg.errors import ConfigError
-from mlpeg.models.matgl import AGGREGATIONS
 
 #: Where per-edge messages are summed: ``destination`` (matgl <= 2.1.2) or ``source``.
 Aggregation = Literal["destination", "source"]
+#: The conventions by name (``mlpeg.models.matgl`` checks options against the same two).
+AGGREGATIONS: tuple[str, ...] = get_args(Aggregation)
 
 
 class DestinationM3GNetGraphConv(M3GNetGraphConv):
