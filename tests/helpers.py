@@ -184,3 +184,22 @@ def synthetic_parts(
         )
         write_part(table, kind=PartKind.PREDICTIONS, folder=folder, name=run_id, run=run)
     return n_parts * n_rows
+
+
+def only_x23(tmp_path: Path, monkeypatch: Any) -> None:
+    """Point ``MLPEG_BENCHMARKS`` at a copy of the catalogue holding only X23.
+
+    A fresh warehouse then installs in about a second; for tests that need no other
+    benchmark's views (``monkeypatch`` undoes it after the test).
+    """
+    import shutil
+
+    from mlpeg import catalog
+    from mlpeg.paths import REPO_ROOT
+
+    source = REPO_ROOT / "benchmarks" / "molecular_crystal"
+    target = tmp_path / "benchmarks" / "molecular_crystal"
+    shutil.copytree(source / "X23", target / "X23")
+    shutil.copy(source / "category.yml", target / "category.yml")
+    monkeypatch.setenv("MLPEG_BENCHMARKS", str(target.parent))
+    catalog.clear_cache()

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from ase.io import read
 from ase.units import kJ, mol
+from helpers import only_x23
 from typer.testing import CliRunner
 
 from mlpeg import catalog
@@ -93,12 +94,7 @@ def _import(con, root: Path, **options):
 @pytest.fixture(autouse=True)
 def x23_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A benchmarks tree holding only X23: these tests need no other benchmark's views."""
-    source = REPO_ROOT / "benchmarks" / "molecular_crystal"
-    target = tmp_path / "benchmarks" / "molecular_crystal"
-    shutil.copytree(source / "X23", target / "X23")
-    shutil.copy(source / "category.yml", target / "category.yml")
-    monkeypatch.setenv("MLPEG_BENCHMARKS", str(target.parent))
-    catalog.clear_cache()
+    only_x23(tmp_path, monkeypatch)
 
 
 class _Connection:

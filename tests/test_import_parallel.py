@@ -7,7 +7,6 @@ random energies and forces); one model folder holds a damaged file.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,16 +27,16 @@ from ase.io.extxyz import (
 from ase.io.extxyz import (
     per_config_properties as ase_per_config_properties,
 )
+from helpers import only_x23
 from typer.testing import CliRunner
 
-from mlpeg import catalog
 from mlpeg.cli import app
 from mlpeg.errors import MlpegError
 from mlpeg.importers import console, extxyz, ml_peg, reading
 from mlpeg.importers.ml_peg import FileStatus, import_tree, plan_tree, start_reading
 from mlpeg.importers.reading import FILES_PER_WORKER, worker_count
 from mlpeg.importers.synthetic import write_x23_tree
-from mlpeg.paths import REPO_ROOT, landing_dir
+from mlpeg.paths import landing_dir
 from mlpeg.warehouse.connect import writer
 
 MODELS = ["model-a", "model-c", "ml-peg-one", "ml-peg-two"]
@@ -53,12 +52,7 @@ RUN_COLUMNS = "run_id, model_key, benchmark_key, started_at, ended_at, dispersio
 @pytest.fixture(autouse=True)
 def x23_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A benchmarks tree holding only X23: a fresh warehouse installs in a second."""
-    source = REPO_ROOT / "benchmarks" / "molecular_crystal"
-    target = tmp_path / "benchmarks" / "molecular_crystal"
-    shutil.copytree(source / "X23", target / "X23")
-    shutil.copy(source / "category.yml", target / "category.yml")
-    monkeypatch.setenv("MLPEG_BENCHMARKS", str(target.parent))
-    catalog.clear_cache()
+    only_x23(tmp_path, monkeypatch)
 
 
 @pytest.fixture
