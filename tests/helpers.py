@@ -186,8 +186,8 @@ def synthetic_parts(
     return n_parts * n_rows
 
 
-def only_x23(tmp_path: Path, monkeypatch: Any) -> None:
-    """Point ``MLPEG_BENCHMARKS`` at a copy of the catalogue holding only X23.
+def only_benchmark(tmp_path: Path, monkeypatch: Any, key: str = "X23") -> None:
+    """Point ``MLPEG_BENCHMARKS`` at a copy of the catalogue holding one molecular crystal set.
 
     A fresh warehouse then installs in about a second; for tests that need no other
     benchmark's views (``monkeypatch`` undoes it after the test).
@@ -199,7 +199,7 @@ def only_x23(tmp_path: Path, monkeypatch: Any) -> None:
 
     source = REPO_ROOT / "benchmarks" / "molecular_crystal"
     target = tmp_path / "benchmarks" / "molecular_crystal"
-    shutil.copytree(source / "X23", target / "X23")
+    shutil.copytree(source / key, target / key)
     shutil.copy(source / "category.yml", target / "category.yml")
     monkeypatch.setenv("MLPEG_BENCHMARKS", str(target.parent))
     catalog.clear_cache()

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from ase.io import read
 from ase.units import kJ, mol
-from helpers import only_x23
+from helpers import only_benchmark
 from typer.testing import CliRunner
 
 from mlpeg import catalog
@@ -94,7 +94,7 @@ def _import(con, root: Path, **options):
 @pytest.fixture(autouse=True)
 def x23_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A benchmarks tree holding only X23: these tests need no other benchmark's views."""
-    only_x23(tmp_path, monkeypatch)
+    only_benchmark(tmp_path, monkeypatch)
 
 
 class _Connection:

@@ -7,16 +7,16 @@ structures, with energies that put every lattice energy exactly 20 meV above DMC
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import write
+from helpers import only_benchmark
 
 from mlpeg import catalog
 from mlpeg.importers.ml_peg import FileStatus, import_tree
-from mlpeg.paths import REPO_ROOT, landing_dir
+from mlpeg.paths import landing_dir
 from mlpeg.warehouse.connect import writer
 
 OFFSET_EV = 0.020
@@ -25,12 +25,7 @@ E_WATER = -14.0
 
 @pytest.fixture
 def ice_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, test_models: Path) -> None:
-    source = REPO_ROOT / "benchmarks" / "molecular_crystal"
-    target = tmp_path / "benchmarks" / "molecular_crystal"
-    shutil.copytree(source / "DMC_ICE13", target / "DMC_ICE13")
-    shutil.copy(source / "category.yml", target / "category.yml")
-    monkeypatch.setenv("MLPEG_BENCHMARKS", str(target.parent))
-    catalog.clear_cache()
+    only_benchmark(tmp_path, monkeypatch, "DMC_ICE13")
 
 
 def _write_tree(root: Path, model: str) -> dict[str, float]:

@@ -27,7 +27,7 @@ from ase.io.extxyz import (
 from ase.io.extxyz import (
     per_config_properties as ase_per_config_properties,
 )
-from helpers import only_x23
+from helpers import only_benchmark
 from typer.testing import CliRunner
 
 from mlpeg.cli import app
@@ -52,7 +52,7 @@ RUN_COLUMNS = "run_id, model_key, benchmark_key, started_at, ended_at, dispersio
 @pytest.fixture(autouse=True)
 def x23_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A benchmarks tree holding only X23: a fresh warehouse installs in a second."""
-    only_x23(tmp_path, monkeypatch)
+    only_benchmark(tmp_path, monkeypatch)
 
 
 @pytest.fixture
