@@ -311,7 +311,7 @@ def main() -> None:
         )
     install = results["install"]
     print(f"install (once per warehouse, not in the ingest): {install['seconds']:.2f} s")
-    print("ingest stages, wall s (thread CPU s); hash, read, validate run in read-ahead threads:")
+    print("ingest stages, wall s (thread CPU s); hash, read, validate run in a read-ahead thread:")
     for stage, seconds in sorted(loaded["stages"].items(), key=lambda item: -item[1]):
         cpu = loaded["stage_cpu"].get(stage)
         print(f"  {stage:28s} {seconds:7.2f}" + (f"  ({cpu:5.2f})" if cpu is not None else ""))

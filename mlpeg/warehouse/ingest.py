@@ -85,9 +85,6 @@ _SHARED_PARTS = ("__references.parquet", "__reactions.parquet")
 #: Parts read and validated ahead of the one being written, so that reading goes on while a
 #: batch is inserted (a part's keys are ~8 MB of Arrow per 20,000 rows with forces).
 READ_AHEAD = 4
-#: Threads that hash, read and validate those parts: two, so that between inserts (which
-#: DuckDB runs on every core) both cores read (a part of one row group decodes on one).
-READ_THREADS = 2
 
 
 def _load_order(path: Path) -> tuple[bool, Path]:
@@ -384,8 +381,8 @@ def ingest_parts(
     :func:`~mlpeg.warehouse.batch.batch_rows` rows (:mod:`mlpeg.warehouse.batch`);
     references and reactions parts each load in a transaction of their own. A loaded
     part is yielded once its batch has committed. Up to :data:`READ_AHEAD` parts are read
-    and validated in :data:`READ_THREADS` background threads, also while a batch is
-    written (pyarrow and DuckDB release the GIL).
+    and validated in a background thread, also while a batch is written (pyarrow and
+    DuckDB release the GIL).
 
     Parameters
     ----------
@@ -403,7 +400,7 @@ def ingest_parts(
     outcomes: dict[int, PartResult] = {}
     emitted = 0
     try:
-        with batch.ingest_settings(con), ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        with batch.ingest_settings(con), ThreadPoolExecutor(max_workers=1) as pool:
             ahead = deque(
                 pool.submit(_prepare, path, known, stages)
                 for path in itertools.islice(source, READ_AHEAD)
